@@ -1,0 +1,3 @@
+libfirebreak_a_SOURCES += \
+	src/cli/cli.h src/cli/cli.c src/cli/init.c src/cli/audit.c \
+	src/cli/config.c

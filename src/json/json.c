@@ -1,0 +1,134 @@
+/* json.c: fb_json over yajl_gen. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "json/json.h"
+
+struct fb_json {
+	yajl_gen g;
+	struct fb_buf out;
+};
+
+static void
+json_print(void *ctx, const char *s, size_t n)
+{
+	fb_buf_add(ctx, s, n);
+}
+
+struct fb_json *
+fb_json_new(void)
+{
+	struct fb_json *j = xcalloc(1, sizeof(*j));
+
+	fb_buf_init(&j->out);
+	j->g = yajl_gen_alloc(NULL);
+	if (j->g == NULL)
+		fatal("out of memory");
+	yajl_gen_config(j->g, yajl_gen_print_callback, json_print, &j->out);
+	yajl_gen_config(j->g, yajl_gen_validate_utf8, 1);
+	return j;
+}
+
+void
+fb_json_free(struct fb_json *j)
+{
+	if (j == NULL)
+		return;
+	yajl_gen_free(j->g);
+	fb_buf_release(&j->out);
+	free(j);
+}
+
+static void
+check(yajl_gen_status st)
+{
+	if (st != yajl_gen_status_ok && st != yajl_gen_invalid_string)
+		fatal("JSON writer misuse (yajl status %d)", (int)st);
+}
+
+void fb_json_obj_begin(struct fb_json *j) { check(yajl_gen_map_open(j->g)); }
+void fb_json_obj_end(struct fb_json *j) { check(yajl_gen_map_close(j->g)); }
+void fb_json_arr_begin(struct fb_json *j) { check(yajl_gen_array_open(j->g)); }
+void fb_json_arr_end(struct fb_json *j) { check(yajl_gen_array_close(j->g)); }
+void fb_json_null(struct fb_json *j) { check(yajl_gen_null(j->g)); }
+void fb_json_bool(struct fb_json *j, int v) { check(yajl_gen_bool(j->g, v != 0)); }
+void fb_json_int(struct fb_json *j, int64_t v) { check(yajl_gen_integer(j->g, v)); }
+
+void
+fb_json_strn(struct fb_json *j, const char *s, size_t n)
+{
+	if (fb_utf8_valid(s, n)) {
+		check(yajl_gen_string(j->g, (const unsigned char *)s, n));
+	} else {
+		/* Replace what is not UTF-8 rather than emit invalid JSON. */
+		struct fb_buf b = FB_BUF_INIT;
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == 0 || c >= 0x80) {
+				size_t k;
+				for (k = 4; k >= 2; k--)
+					if (i + k <= n && fb_utf8_valid(s + i, k))
+						break;
+				if (c != 0 && k >= 2) {
+					fb_buf_add(&b, s + i, k);
+					i += k - 1;
+				} else
+					fb_buf_addstr(&b, "\xef\xbf\xbd");
+			} else
+				fb_buf_addch(&b, c);
+		}
+		check(yajl_gen_string(j->g, (const unsigned char *)b.data, b.len));
+		fb_buf_release(&b);
+	}
+}
+
+void
+fb_json_str(struct fb_json *j, const char *s)
+{
+	if (s == NULL)
+		fb_json_null(j);
+	else
+		fb_json_strn(j, s, strlen(s));
+}
+
+void
+fb_json_key(struct fb_json *j, const char *key)
+{
+	fb_json_str(j, key);
+}
+
+void
+fb_json_raw(struct fb_json *j, const char *json)
+{
+	/*
+	 * yajl_gen_number writes its argument verbatim and keeps the
+	 * generator's comma/colon state right; we only pass it text that a
+	 * JSON producer made.
+	 */
+	check(yajl_gen_number(j->g, json, strlen(json)));
+}
+
+void fb_json_kstr(struct fb_json *j, const char *k, const char *s) { fb_json_key(j, k); fb_json_str(j, s); }
+void fb_json_kint(struct fb_json *j, const char *k, int64_t v) { fb_json_key(j, k); fb_json_int(j, v); }
+void fb_json_kbool(struct fb_json *j, const char *k, int v) { fb_json_key(j, k); fb_json_bool(j, v); }
+
+const char *
+fb_json_text(struct fb_json *j)
+{
+	return j->out.data;
+}
+
+char *
+fb_json_finish(struct fb_json *j)
+{
+	char *s = fb_buf_detach(&j->out, NULL);
+
+	fb_json_free(j);
+	return s;
+}

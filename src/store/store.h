@@ -1,0 +1,131 @@
+/*
+ * store: the workspace's SQLite database, and the only code that calls
+ * sqlite3_*. It promises: WAL, foreign keys, a busy timeout, every write
+ * transaction BEGIN IMMEDIATE, migrations keyed on PRAGMA user_version,
+ * and an audit chain row written in the same transaction as each change.
+ * JSON it returns is produced by SQLite's JSON functions.
+ */
+#ifndef FB_STORE_H
+#define FB_STORE_H
+
+#include <stdint.h>
+
+#include "core/core.h"
+
+struct store;
+
+/* The schema version this build writes; a newer store is refused. */
+#define STORE_SCHEMA_VERSION store_schema_version()
+int store_schema_version(void);
+
+enum store_open_flags {
+	STORE_CREATE = 1 << 0,   /* create the workspace (init) */
+	STORE_READONLY = 1 << 1, /* never write, never migrate */
+};
+
+/*
+ * Where the workspace is: flag (from -w) if given, else FIREBREAK_WORKSPACE,
+ * else $XDG_DATA_HOME/firebreak. Caller frees.
+ */
+char *store_workspace_path(const char *flag);
+
+/*
+ * Create a workspace at dir. group == NULL makes it private (0700 dir,
+ * 0600 files); a group name makes it a team workspace (setgid 2770 dir,
+ * 0660 files). Refuses a directory that already holds a store.
+ */
+int store_init(const char *dir, const char *group);
+
+/*
+ * Open the workspace at dir, migrating an older schema unless READONLY.
+ * A missing workspace is -FB_ERR_NOWS with a message saying how to create
+ * one; a newer schema is -FB_ERR_SCHEMA.
+ */
+int store_open(const char *dir, int flags, struct store **out);
+void store_close(struct store *s);
+/* Borrowed: the workspace directory. */
+const char *store_dir(const struct store *s);
+
+/* Write transactions: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* ---- audit chain ------------------------------------------------------- */
+enum store_actor_kind {
+	STORE_ACTOR_HUMAN,
+	STORE_ACTOR_PLAYBOOK,
+	STORE_ACTOR_INGEST,
+	STORE_ACTOR_SYSTEM,
+};
+const char *store_actor_kind_name(enum store_actor_kind k);
+
+/*
+ * Append one audit row inside the current write transaction. detail is a
+ * JSON object text (or NULL); it is hashed as a string. The new row's seq
+ * is written to *seq when seq is not NULL.
+ */
+int store_audit(struct store *s, enum store_actor_kind kind,
+    const char *action, const char *object, const char *detail_json,
+    int64_t *seq);
+
+/* One JSON object per row (the audit.jsonl shape), in seq order. */
+typedef int (*store_json_cb)(void *ctx, const char *json);
+int store_audit_ls(struct store *s, int64_t since_seq, int64_t limit,
+    store_json_cb cb, void *ctx);
+
+/* The same rows as fields; strings are borrowed for the callback only. */
+struct store_audit_row {
+	int64_t seq;
+	const char *time, *actor, *actor_kind, *action, *object, *detail;
+	const char *hash;
+};
+typedef int (*store_audit_cb)(void *ctx, const struct store_audit_row *r);
+int store_audit_rows(struct store *s, int64_t since_seq, int64_t limit,
+    store_audit_cb cb, void *ctx);
+
+struct store_audit_status {
+	int64_t rows;          /* rows checked */
+	int64_t head_seq;      /* last good row */
+	char head_hash[FB_SHA256_HEX];
+	int64_t bad_seq;       /* first bad entry (0 when intact) */
+	char problem[256];     /* what is wrong with it */
+};
+/*
+ * Walk the chain from the start, or from since_seq whose hash must be
+ * since_hash (both 0/NULL for the whole chain). Returns 0 when intact,
+ * -FB_ERR_TAMPER with st->bad_seq and st->problem set when not.
+ */
+int store_audit_verify(struct store *s, int64_t since_seq,
+    const char *since_hash, struct store_audit_status *st);
+/* The head as kept in meta. */
+int store_audit_head(struct store *s, int64_t *seq, char hash[FB_SHA256_HEX]);
+
+/* ---- config ------------------------------------------------------------ */
+enum store_config_type {
+	STORE_CFG_INT,
+	STORE_CFG_SIZE,     /* bytes; accepts 10M, 2G */
+	STORE_CFG_DURATION, /* seconds; accepts 30m, 2h, 7d */
+	STORE_CFG_BOOL,
+	STORE_CFG_STRING,
+};
+struct store_config_key {
+	const char *name;
+	enum store_config_type type;
+	const char *def;
+	const char *doc;
+};
+/* The table of known keys, NULL-name terminated. */
+const struct store_config_key *store_config_keys(void);
+const struct store_config_key *store_config_key_find(const char *name);
+/* The value (set or default) as text. Caller frees. */
+int store_config_get(struct store *s, const char *key, char **value);
+/* Integer view of INT/SIZE/DURATION/BOOL keys. */
+int store_config_int(struct store *s, const char *key, int64_t *value);
+/* Validate, store and audit. value NULL resets to the default. */
+int store_config_set(struct store *s, const char *key, const char *value);
+/* Parse a value for a key type into its integer form; -FB_ERR_INVAL if bad. */
+int store_config_parse(const struct store_config_key *k, const char *value,
+    int64_t *out);
+
+#endif

@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$FB_SRCDIR/tests/lib.sh"
+test_done

@@ -1,0 +1,23 @@
+# Shell tests (tests/*.t, sourcing tests/lib.sh) and C units (tests/t-*.c).
+FB_TEST_CFLAGS = $(libfirebreak_a_CFLAGS)
+
+check_PROGRAMS += tests/t-core tests/t-store
+tests_t_core_SOURCES = tests/t-core.c tests/tap.h
+tests_t_core_CFLAGS = $(FB_TEST_CFLAGS)
+tests_t_core_LDADD = $(FB_LIBS)
+tests_t_store_SOURCES = tests/t-store.c tests/tap.h
+tests_t_store_CFLAGS = $(FB_TEST_CFLAGS)
+tests_t_store_LDADD = $(FB_LIBS)
+
+TESTS += tests/t-core tests/t-store
+
+SHELL_TESTS = \
+	tests/cli.t \
+	tests/init.t \
+	tests/audit.t \
+	tests/config.t \
+	tests/migrate.t \
+	tests/concurrency.t \
+	tests/man.t
+TESTS += $(SHELL_TESTS)
+EXTRA_DIST += $(SHELL_TESTS) tests/fixtures
