@@ -226,6 +226,8 @@ help_run(int argc, char **argv)
 
 	if (argc < 2)
 		return global_usage(stdout);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cli_help();
 	if ((c = cli_command_find(argv[1])) == NULL) {
 		cli_error("no such command '%s'", argv[1]);
 		return global_usage(stderr);
@@ -244,6 +246,10 @@ const struct cli_command cli_cmd_help = {
 static int
 version_run(int argc, char **argv)
 {
+	int c;
+
+	while (argv != NULL && (c = cli_getopt(argc, argv, "", NULL)) != -1)
+		return c == 'h' ? 0 : FB_EXIT_USAGE;
 	printf("firebreak %s\n", PACKAGE_VERSION);
 	return 0;
 }

@@ -43,6 +43,50 @@ nonempty(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+/*
+ * jq and SQLite escape every C0 control alike but differ on DEL (jq writes
+ * \u007f) and on malformed UTF-8 (jq substitutes U+FFFD). So that the
+ * auditor's `jq -cS` recomputes our bytes, audit text never holds either:
+ * DEL becomes U+2421 and malformed bytes U+FFFD. Returns s or a new copy
+ * in *tmp (caller frees).
+ */
+static const char *
+audit_clean(const char *s, char **tmp)
+{
+	struct fb_buf b = FB_BUF_INIT;
+	size_t i, n;
+
+	*tmp = NULL;
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (fb_utf8_valid(s, n) && memchr(s, 0x7f, n) == NULL)
+		return s;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k;
+
+		if (c == 0x7f) {
+			fb_buf_addstr(&b, "\xe2\x90\xa1");
+			continue;
+		}
+		if (c < 0x80) {
+			fb_buf_addch(&b, c);
+			continue;
+		}
+		for (k = 2; k <= 4 && i + k <= n; k++)
+			if (fb_utf8_valid(s + i, k))
+				break;
+		if (k <= 4 && i + k <= n) {
+			fb_buf_add(&b, s + i, k);
+			i += k - 1;
+		} else
+			fb_buf_addstr(&b, "\xef\xbf\xbd");
+	}
+	*tmp = fb_buf_detach(&b, NULL);
+	return *tmp;
+}
+
 int
 store_audit_head(struct store *s, int64_t *seq, char hash[FB_SHA256_HEX])
 {
@@ -78,17 +122,21 @@ store_audit(struct store *s, enum store_actor_kind kind, const char *action,
 	sqlite3_stmt *st = NULL;
 	char prev[FB_SHA256_HEX], hash[FB_SHA256_HEX], now[FB_TIME_LEN];
 	const char *canon;
+	char *tmp_action, *tmp_object, *tmp_detail;
 	int64_t seq;
 	int rc;
 
 	if (!s->in_tx)
 		return fb_err(FB_ERR_INTERNAL, "audit row outside a transaction");
+	action = audit_clean(action, &tmp_action);
+	object = audit_clean(object, &tmp_object);
+	detail_json = audit_clean(detail_json, &tmp_detail);
 	if ((rc = store_audit_head(s, &seq, prev)) != 0)
-		return rc;
+		goto out;
 	seq++;
 	fb_time_fmt(fb_time_now(), now);
 	if ((rc = store_prepare(s, canon_bound_sql, &st)) != 0)
-		return rc;
+		goto out;
 	store_bind_text(st, 1, action);
 	store_bind_text(st, 2, s->actor.user);
 	store_bind_text(st, 3, store_actor_kind_name(kind));
@@ -141,6 +189,9 @@ store_audit(struct store *s, enum store_actor_kind kind, const char *action,
 		*seq_out = seq;
 out:
 	sqlite3_finalize(st);
+	free(tmp_action);
+	free(tmp_object);
+	free(tmp_detail);
 	return rc;
 }
 
@@ -285,10 +336,11 @@ store_audit_verify(struct store *s, int64_t since_seq, const char *since_hash,
 		goto out;
 	}
 	if (out->head_seq != head_seq || strcmp(prev, head_hash) != 0) {
-		rc = bad(out, out->head_seq + 1 <= head_seq ? out->head_seq + 1 :
-		    head_seq, "the recorded head is entry %lld (%.12s) but the "
-		    "log ends at entry %lld (entries cut from the end)",
-		    (long long)head_seq, head_hash, (long long)out->head_seq);
+		rc = bad(out, (out->head_seq < head_seq ? out->head_seq :
+		    head_seq) + 1, "the log ends at entry %lld but the recorded head "
+		    "is entry %lld (%.12s): entries %s the end",
+		    (long long)out->head_seq, (long long)head_seq, head_hash,
+		    out->head_seq < head_seq ? "cut from" : "added past");
 		goto out;
 	}
 out:
