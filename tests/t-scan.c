@@ -7,7 +7,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
+#include <yajl_tree.h>
 
 #include "scan/scan.h"
 #include "tap.h"
@@ -225,6 +227,56 @@ test_memory(void)
 	scan_result_release(&r);
 }
 
+static void
+test_json(void)
+{
+	struct scan_result r;
+	struct fb_buf b = FB_BUF_INIT;
+	static const char evil[] = "\x80\x04\x8c\x05posix\x8c\x06system\x93.";
+	const char *vp[] = { "verdict", NULL }, *gp[] = { "globals", NULL };
+	yajl_val root, v;
+	char err[128];
+
+	scan_result_init(&r);
+	scan_memory(evil, sizeof(evil) - 1, "bad\x1b[31m.pkl", NULL, &r);
+	scan_result_json(&r, &b);
+	root = yajl_tree_parse(b.data, err, sizeof(err));
+	ok(root != NULL, "json parses");
+	v = yajl_tree_get(root, vp, yajl_t_string);
+	is_str(v ? YAJL_GET_STRING(v) : NULL, "dangerous", "json verdict");
+	v = yajl_tree_get(root, gp, yajl_t_array);
+	ok(v && v->u.array.len == 1, "json lists one global");
+	ok(strchr(b.data, 0x1b) == NULL, "json path is terminal-safe");
+	yajl_tree_free(root);
+	fb_buf_release(&b);
+	scan_result_release(&r);
+}
+
+static int
+count_cb(void *ctx, const struct scan_result *r, int rc)
+{
+	(void)r;
+	if (rc == 0)
+		(*(size_t *)ctx)++;
+	return 0;
+}
+
+static void
+test_path(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t want = 0, got = 0;
+
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			want++;
+	if (d)
+		closedir(d);
+	is_int(scan_path(dir, NULL, count_cb, &got), 0, "scan_path over a directory");
+	is_int(got, want, "scan_path scans every file");
+}
+
 int
 main(void)
 {
@@ -240,6 +292,8 @@ main(void)
 
 	test_classify();
 	test_memory();
+	test_json();
+	test_path(gen);
 	for (i = 0; i < FB_ARRAY_LEN(generated); i++)
 		check(gen, &generated[i]);
 	test_truncations(gen);

@@ -2,7 +2,8 @@
 libfirebreak_a_SOURCES += \
 	src/scan/scan.h src/scan/scan-int.h \
 	src/scan/scan.c src/scan/result.c src/scan/policy.c \
-	src/scan/pickle.c src/scan/npy.c src/scan/safetensors.c
+	src/scan/pickle.c src/scan/npy.c src/scan/safetensors.c \
+	src/scan/output.c
 
 check_PROGRAMS += tests/t-scan
 TESTS += tests/t-scan

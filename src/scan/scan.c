@@ -140,6 +140,21 @@ pickle_stream(const unsigned char *p, size_t n, const char *member,
 	return SCAN_FMT_PICKLE;
 }
 
+void
+scan_pickle(const void *p, size_t n, const char *member, uint64_t base,
+	    unsigned max_pickles, const struct scan_policy *pol,
+	    struct scan_result *r)
+{
+	struct scan_options o = { .policy = pol };
+	size_t nf = r->nfindings, ng = r->nglobals, i;
+
+	pickle_stream(p, n, member, &o, r, max_pickles);
+	for (i = nf; i < r->nfindings; i++)
+		r->findings[i].offset += base;
+	for (i = ng; i < r->nglobals; i++)
+		r->globals[i].offset += base;
+}
+
 /* .npy bytes (a whole file or a zip member already in memory). */
 static void
 npy_scan(const unsigned char *p, size_t n, const char *member,

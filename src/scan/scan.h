@@ -167,6 +167,24 @@ const char *scan_verdict_name(enum scan_verdict v);
 const char *scan_severity_name(enum scan_severity s);
 const char *scan_class_name(enum scan_class c);
 
+/*
+ * Append r as one JSON object (no newline) to out: path, size, sha256,
+ * format, verdict, globals [{module, name, class, member, offset, calls}],
+ * findings [{severity, rule, message, member, offset}]. Untrusted strings
+ * are made valid, terminal-safe UTF-8 first. Written with yajl_gen.
+ */
+void scan_result_json(const struct scan_result *r, struct fb_buf *out);
+
+/*
+ * Scan path: a file, or every regular file under a directory (recursive,
+ * symlinks not followed, sorted by name within a directory). cb gets each
+ * result (and the rc of scan_file for that file); its non-zero return
+ * stops the walk and is returned. Returns 0 or the first fatal error.
+ */
+int scan_path(const char *path, const struct scan_options *opts,
+	      int (*cb)(void *ctx, const struct scan_result *r, int rc),
+	      void *ctx);
+
 /* The worst finding severity in r (SCAN_SEV_INFO when none). */
 enum scan_severity scan_result_worst(const struct scan_result *r);
 
