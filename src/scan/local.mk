@@ -10,4 +10,17 @@ TESTS += tests/t-scan
 tests_t_scan_SOURCES = tests/t-scan.c
 tests_t_scan_CFLAGS = $(libfirebreak_a_CFLAGS)
 tests_t_scan_LDADD = $(FB_LIBS)
-EXTRA_DIST += tests/fixtures/scan fuzz/fuzz-pickle.c fuzz/fuzz-safetensors.c
+EXTRA_DIST += tests/fixtures/scan
+
+# make check replays the fuzzers' seed corpora (fuzz/corpus/*)
+check_PROGRAMS += tests/t-fuzz-pickle tests/t-fuzz-safetensors
+TESTS += tests/t-fuzz-pickle tests/t-fuzz-safetensors
+tests_t_fuzz_pickle_SOURCES = fuzz/fuzz-pickle.c
+tests_t_fuzz_pickle_CPPFLAGS = $(AM_CPPFLAGS) -DFB_FUZZ_REPLAY
+tests_t_fuzz_pickle_CFLAGS = $(libfirebreak_a_CFLAGS)
+tests_t_fuzz_pickle_LDADD = $(FB_LIBS)
+tests_t_fuzz_safetensors_SOURCES = fuzz/fuzz-safetensors.c
+tests_t_fuzz_safetensors_CPPFLAGS = $(AM_CPPFLAGS) -DFB_FUZZ_REPLAY
+tests_t_fuzz_safetensors_CFLAGS = $(libfirebreak_a_CFLAGS)
+tests_t_fuzz_safetensors_LDADD = $(FB_LIBS)
+EXTRA_DIST += fuzz/corpus
