@@ -6,7 +6,8 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *     -I src -I B -o fuzz-pickle fuzz/fuzz-pickle.c \
  *     src/scan/pickle.c src/scan/npy.c src/scan/policy.c src/scan/result.c \
- *     src/scan/scan.c src/scan/safetensors.c src/evidence/archive-read.c \
+ *     src/scan/scan.c src/scan/safetensors.c src/scan/output.c \
+ *     src/evidence/archive-read.c \
  *     src/core/buf.c src/core/err.c src/core/hash.c src/core/sanitize.c \
  *     $(pkg-config --cflags --libs yajl libarchive libcrypto)
  * Run:  ./fuzz-pickle -max_total_time=60 fuzz/corpus/pickle

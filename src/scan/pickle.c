@@ -74,7 +74,13 @@ struct walk {
 	int missing_reported;
 };
 
-#define MAX_STACK ((size_t)1 << 24)
+/*
+ * Bounds on what a hostile stream can make the walker hold: a value is
+ * ~48 bytes, a memo slot ~64 (the table is at most half full). Real
+ * checkpoints stay far below (torch batches APPENDS/SETITEMS by 1000).
+ */
+#define MAX_STACK ((size_t)1 << 20)
+#define MAX_MEMO ((size_t)1 << 20)
 
 static const unsigned char torch_magic[10] = {
 	0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19
@@ -205,13 +211,17 @@ memo_find(struct walk *w, uint64_t key, int create)
 	return &w->memo[i];
 }
 
-static void
+static int
 memo_put(struct walk *w, uint64_t key, size_t pos)
 {
 	struct val v = peek(w, 0, pos);
-	struct memo_slot *s = memo_find(w, key, 1);
+	struct memo_slot *s;
 
+	if (w->memo_used >= MAX_MEMO && memo_find(w, key, 0) == NULL)
+		return -1;
+	s = memo_find(w, key, 1);
 	s->v = v;
+	return 0;
 }
 
 static int
@@ -1074,9 +1084,8 @@ scan_pickle_one(const unsigned char *p, size_t n, size_t off,
 				    "memo key is not a non-negative decimal");
 				goto stop;
 			}
-			if (op == 'p')
-				memo_put(&w, key, pos);
-			else if (memo_get(&w, key, pos))
+			if (op == 'p' ? memo_put(&w, key, pos) :
+			    memo_get(&w, key, pos))
 				goto limit;
 			pos = at + len + 1;
 			break;
@@ -1085,14 +1094,14 @@ scan_pickle_one(const unsigned char *p, size_t n, size_t off,
 			if (at + (size_t)k > n)
 				goto trunc;
 			key = le(p + at, k);
-			if (op == 'q' || op == 'r')
-				memo_put(&w, key, pos);
-			else if (memo_get(&w, key, pos))
+			if ((op == 'q' || op == 'r') ? memo_put(&w, key, pos) :
+			    memo_get(&w, key, pos))
 				goto limit;
 			pos = at + (size_t)k;
 			break;
 		case 0x94: /* MEMOIZE: key is the memo's size */
-			memo_put(&w, w.memo_used, pos);
+			if (memo_put(&w, w.memo_used, pos))
+				goto limit;
 			pos = at;
 			break;
 
@@ -1139,7 +1148,9 @@ trunc:
 	goto stop;
 limit:
 	scan_finding_add(r, SCAN_SEV_MEDIUM, SCAN_F_ERROR, "pickle.limit",
-	    member, base + pos, "stack deeper than the scanner's limit");
+	    member, base + pos,
+	    "stack or memo larger than the scanner's limit (%zu entries)",
+	    MAX_STACK);
 stop:
 	info->stopped = 0;
 out:
