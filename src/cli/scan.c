@@ -203,7 +203,7 @@ on_result(void *ctx, const struct scan_result *r, int rc)
 		run->count[r->verdict]++;
 	if (run->ingest)
 		keep_for_ingest(run, r);
-	progress_clear(run);
+	/* no clearing here: with a progress line, stdout is not the tty */
 	if (run->json) {
 		scan_result_json(r, &line);
 		fb_buf_addch(&line, '\n');

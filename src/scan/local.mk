@@ -24,3 +24,10 @@ tests_t_fuzz_safetensors_CPPFLAGS = $(AM_CPPFLAGS) -DFB_FUZZ_REPLAY
 tests_t_fuzz_safetensors_CFLAGS = $(libfirebreak_a_CFLAGS)
 tests_t_fuzz_safetensors_LDADD = $(FB_LIBS)
 EXTRA_DIST += fuzz/corpus
+
+# firebreak scan: the ingest adapter for its JSON Lines, its man page and
+# its shell test (the command itself is src/cli/scan.c)
+nobase_dist_pkgdata_DATA += lua/firebreak/ingest/firebreak-scan.lua
+dist_man_MANS += man/firebreak-scan.1
+TESTS += tests/scan.t
+EXTRA_DIST += tests/scan.t
