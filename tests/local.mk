@@ -18,6 +18,9 @@ SHELL_TESTS = \
 	tests/config.t \
 	tests/migrate.t \
 	tests/concurrency.t \
+	tests/ingest.t \
+	tests/filter.t \
+	tests/suppress.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures

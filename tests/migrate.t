@@ -29,12 +29,4 @@ test_expect_code 6 'a store from a newer firebreak is refused clearly' '
 	expect_eq "$(sqlite3 "$WS/store.db" "PRAGMA user_version")" 9999 && exit $rc
 '
 
-test_expect_code 6 'a read-only command does not migrate' '
-	d="$TEST_TMP/ro" && mkdir -p "$d" &&
-	sqlite3 "$d/store.db" <"$FB_SRCDIR/tests/fixtures/schema-v1.sql" &&
-	if [ "$current" -eq 1 ]; then exit 6; fi
-	fb -w "$d" audit ls 2>err; rc=$?
-	expect_grep "needs migrating" err && exit $rc
-'
-
 test_done

@@ -12,6 +12,10 @@ struct cli_global cli_global;
 /* Every command, in the order `firebreak help` shows them. */
 static const struct cli_command *const commands[] = {
 	&cli_cmd_init,
+	&cli_cmd_ingest,
+	&cli_cmd_finding,
+	&cli_cmd_suppress,
+	&cli_cmd_scan,
 	&cli_cmd_audit,
 	&cli_cmd_config,
 	&cli_cmd_help,
@@ -112,7 +116,7 @@ cli_getopt(int argc, char **argv, const char *shortopts,
 	size_t n = 0;
 	int c;
 
-	snprintf(shorts, sizeof(shorts), "+:%sw:h", shortopts ? shortopts : "");
+	snprintf(shorts, sizeof(shorts), ":%sw:h", shortopts ? shortopts : "");
 	if (longopts != NULL)
 		for (; longopts[n].name != NULL && n < FB_ARRAY_LEN(all) - 3; n++)
 			all[n] = longopts[n];

@@ -70,5 +70,14 @@ extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_init;
 extern const struct cli_command cli_cmd_audit;
 extern const struct cli_command cli_cmd_config;
+extern const struct cli_command cli_cmd_ingest;
+extern const struct cli_command cli_cmd_finding;
+extern const struct cli_command cli_cmd_suppress;
+extern const struct cli_command cli_cmd_scan;
+
+/* ingest.c */
+int ingest_formats_print(void);
+/* finding.c: parse "12", "#12" into ids; usage error on anything else. */
+int cli_parse_ids(int argc, char **argv, int64_t **ids, size_t *n);
 
 #endif

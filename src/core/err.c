@@ -44,11 +44,14 @@ fb_err_exit(int err)
 int
 fb_err(int code, const char *fmt, ...)
 {
+	char tmp[sizeof(errdetail)];
 	va_list ap;
 
+	/* Via a copy: callers often wrap the previous fb_errmsg(). */
 	va_start(ap, fmt);
-	vsnprintf(errdetail, sizeof(errdetail), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(errdetail, tmp, sizeof(errdetail));
 	errcode = normalize(code);
 	return -errcode;
 }

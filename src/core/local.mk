@@ -3,3 +3,4 @@ libfirebreak_a_SOURCES += \
 	src/core/err.c src/core/buf.c src/core/hash.c src/core/time.c \
 	src/core/sanitize.c src/core/util.c
 libfirebreak_a_SOURCES += src/json/json.h src/json/json.c
+libfirebreak_a_SOURCES += src/filter/filter.h src/filter/filter.c

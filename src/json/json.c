@@ -132,3 +132,41 @@ fb_json_finish(struct fb_json *j)
 	fb_json_free(j);
 	return s;
 }
+
+/* ---- pretty printing: yajl's parser feeding a beautifying generator ---- */
+#include <yajl/yajl_parse.h>
+
+static int pp_null(void *g) { return yajl_gen_null(g) == yajl_gen_status_ok; }
+static int pp_bool(void *g, int v) { return yajl_gen_bool(g, v) == yajl_gen_status_ok; }
+static int pp_num(void *g, const char *s, size_t n) { return yajl_gen_number(g, s, n) == yajl_gen_status_ok; }
+static int pp_str(void *g, const unsigned char *s, size_t n) { return yajl_gen_string(g, s, n) == yajl_gen_status_ok; }
+static int pp_mo(void *g) { return yajl_gen_map_open(g) == yajl_gen_status_ok; }
+static int pp_mc(void *g) { return yajl_gen_map_close(g) == yajl_gen_status_ok; }
+static int pp_ao(void *g) { return yajl_gen_array_open(g) == yajl_gen_status_ok; }
+static int pp_ac(void *g) { return yajl_gen_array_close(g) == yajl_gen_status_ok; }
+
+int
+fb_json_pretty(const char *in, size_t len, struct fb_buf *out)
+{
+	static const yajl_callbacks cb = {
+		pp_null, pp_bool, NULL, NULL, pp_num, pp_str, pp_mo, pp_str,
+		pp_mc, pp_ao, pp_ac,
+	};
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_handle h;
+	int rc = 0;
+
+	if (g == NULL)
+		fatal("out of memory");
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_config(g, yajl_gen_print_callback, json_print, out);
+	if ((h = yajl_alloc(&cb, NULL, g)) == NULL)
+		fatal("out of memory");
+	if (yajl_parse(h, (const unsigned char *)in, len) != yajl_status_ok ||
+	    yajl_complete_parse(h) != yajl_status_ok)
+		rc = fb_err(FB_ERR_PARSE, "not valid JSON");
+	yajl_free(h);
+	yajl_gen_free(g);
+	return rc;
+}

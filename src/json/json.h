@@ -35,4 +35,7 @@ const char *fb_json_text(struct fb_json *j);
 /* The text, caller's to free; j is freed. */
 char *fb_json_finish(struct fb_json *j);
 
+/* Indented JSON text of in (valid JSON) appended to out. */
+int fb_json_pretty(const char *in, size_t len, struct fb_buf *out);
+
 #endif

@@ -19,7 +19,7 @@
 
 #include "lua/lua-int.h"
 
-#define FBLUA_PATTERN_COST ((uint64_t)1 << 28)
+#define FBLUA_PATTERN_COST ((uint64_t)1 << 31)
 
 static uint64_t
 mul_sat(uint64_t a, uint64_t b)
@@ -55,6 +55,11 @@ pattern_cost(size_t n, const char *p, size_t m, int plain)
 			}
 		}
 	}
+	/* An anchored pattern is tried at one position only. */
+	if (!plain && m > 0 && p[0] == '^' && q > 0)
+		q--;
+	else if (!plain && m > 0 && p[0] == '^')
+		return mul_sat(cost, (uint64_t)n + 1);
 	for (i = 0; i <= q; i++)
 		cost = mul_sat(cost, (uint64_t)n + 1);
 	return cost;

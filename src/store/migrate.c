@@ -19,6 +19,66 @@ static const char *const migrations[] = {
 	"  actor TEXT NOT NULL, actor_kind TEXT NOT NULL, sudo_user TEXT,\n"
 	"  ssh_connection TEXT, action TEXT NOT NULL, object TEXT,\n"
 	"  detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL) STRICT;\n",
+
+	/* 2: ingest — findings, assets, locations, suppressions, search */
+	"CREATE TABLE ingests(id INTEGER PRIMARY KEY, time TEXT NOT NULL,\n"
+	"  actor TEXT NOT NULL, path TEXT, sha256 TEXT NOT NULL,\n"
+	"  size INTEGER NOT NULL, format TEXT NOT NULL, adapter_version TEXT,\n"
+	"  scope TEXT, forced INTEGER NOT NULL DEFAULT 0,\n"
+	"  n_new INTEGER NOT NULL DEFAULT 0, n_repeat INTEGER NOT NULL DEFAULT 0,\n"
+	"  n_resolved INTEGER NOT NULL DEFAULT 0,\n"
+	"  n_rejected INTEGER NOT NULL DEFAULT 0) STRICT;\n"
+	"CREATE INDEX ingests_sha256 ON ingests(sha256);\n"
+	"CREATE TABLE findings(id INTEGER PRIMARY KEY,\n"
+	"  fingerprint TEXT NOT NULL UNIQUE, identity TEXT NOT NULL,\n"
+	"  source TEXT NOT NULL, kind TEXT NOT NULL, rule_id TEXT,\n"
+	"  title TEXT NOT NULL, detail TEXT, severity INTEGER NOT NULL,\n"
+	"  event_time TEXT, event_time_assumed_utc INTEGER NOT NULL DEFAULT 0,\n"
+	"  first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,\n"
+	"  count INTEGER NOT NULL DEFAULT 1,\n"
+	"  status TEXT NOT NULL DEFAULT 'open', status_reason TEXT,\n"
+	"  status_by TEXT, status_at TEXT,\n"
+	"  case_id INTEGER, scope TEXT,\n"
+	"  first_ingest INTEGER NOT NULL REFERENCES ingests(id),\n"
+	"  last_ingest INTEGER NOT NULL REFERENCES ingests(id),\n"
+	"  raw TEXT) STRICT;\n"
+	"CREATE INDEX findings_scope ON findings(source, scope);\n"
+	"CREATE INDEX findings_case ON findings(case_id);\n"
+	"CREATE TABLE assets(id INTEGER PRIMARY KEY, type TEXT NOT NULL,\n"
+	"  value TEXT NOT NULL, attributes TEXT, UNIQUE(type, value)) STRICT;\n"
+	"CREATE TABLE finding_assets(\n"
+	"  finding INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,\n"
+	"  asset INTEGER NOT NULL REFERENCES assets(id),\n"
+	"  role TEXT NOT NULL DEFAULT '', PRIMARY KEY(finding, asset, role))\n"
+	"  WITHOUT ROWID, STRICT;\n"
+	"CREATE INDEX finding_assets_asset ON finding_assets(asset);\n"
+	"CREATE TABLE finding_locations(\n"
+	"  finding INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,\n"
+	"  host TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '',\n"
+	"  line INTEGER, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,\n"
+	"  PRIMARY KEY(finding, host, path)) WITHOUT ROWID, STRICT;\n"
+	"CREATE TABLE suppressions(id INTEGER PRIMARY KEY,\n"
+	"  match TEXT NOT NULL, reason TEXT NOT NULL, owner TEXT NOT NULL,\n"
+	"  created TEXT NOT NULL, expires TEXT, removed TEXT,\n"
+	"  removed_by TEXT) STRICT;\n"
+	"CREATE VIRTUAL TABLE findings_fts USING fts5(title, detail, rule_id,\n"
+	"  source, content='findings', content_rowid='id');\n"
+	/* No insert trigger: store_ingest_finish() indexes an ingest's new
+	 * findings in one statement, which is much faster than per row. */
+	"CREATE TRIGGER findings_fts_del AFTER DELETE ON findings BEGIN\n"
+	"  INSERT INTO findings_fts(findings_fts, rowid, title, detail, rule_id,\n"
+	"  source) VALUES('delete', old.id, old.title, old.detail, old.rule_id,\n"
+	"  old.source);\n"
+	"END;\n"
+	"CREATE TRIGGER findings_fts_upd AFTER UPDATE OF title, detail ON findings\n"
+	"  WHEN (old.title IS NOT new.title OR old.detail IS NOT new.detail)\n"
+	"  AND old.first_ingest < new.last_ingest BEGIN\n"
+	"  INSERT INTO findings_fts(findings_fts, rowid, title, detail, rule_id,\n"
+	"  source) VALUES('delete', old.id, old.title, old.detail, old.rule_id,\n"
+	"  old.source);\n"
+	"  INSERT INTO findings_fts(rowid, title, detail, rule_id, source)\n"
+	"  VALUES (new.id, new.title, new.detail, new.rule_id, new.source);\n"
+	"END;\n",
 };
 
 int
@@ -48,7 +108,7 @@ user_version(struct store *s, int *v)
 int
 store_migrate(struct store *s)
 {
-	int v, rc, target = store_schema_version();
+	int v, rc, target = store_schema_version(), ro = s->readonly;
 
 	if ((rc = user_version(s, &v)) != 0)
 		return rc;
@@ -58,11 +118,14 @@ store_migrate(struct store *s)
 		    "firebreak", s->dir, v, target);
 	if (v == target)
 		return 0;
-	if (s->readonly)
+	if (s->ro_file)
 		return fb_err(FB_ERR_SCHEMA, "workspace '%s' has schema %d and "
-		    "needs migrating to %d: open it writable once", s->dir, v,
+		    "needs migrating to %d, and the store is read-only to you", s->dir, v,
 		    target);
-	if ((rc = store_begin(s)) != 0)
+	s->readonly = 0;  /* migrating is the one write a reader may do */
+	rc = store_begin(s);
+	s->readonly = ro;
+	if (rc != 0)
 		return rc;
 	/* Re-read under the write lock: another process may have migrated. */
 	if ((rc = user_version(s, &v)) != 0)

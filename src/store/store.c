@@ -12,7 +12,8 @@
 #include "json/json.h"
 #include "store/store-int.h"
 
-#define STORE_BUSY_MS 15000
+/* An ingest holds the write lock for its whole input: wait for it. */
+#define STORE_BUSY_MS 120000
 
 char *
 store_workspace_path(const char *flag)
@@ -62,6 +63,28 @@ store_exec(struct store *s, const char *sql)
 	return 0;
 }
 
+int
+store_cached(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_STMT_CACHE && s->cache[i].sql != NULL; i++) {
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			*st = s->cache[i].st;
+			return 0;
+		}
+	}
+	if (i == STORE_STMT_CACHE)
+		fatal("store statement cache full");
+	if (store_prepare(s, sql, st) != 0)
+		return -FB_ERR_STORE;
+	s->cache[i].sql = sql;
+	s->cache[i].st = *st;
+	return 0;
+}
+
 void
 store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
@@ -97,6 +120,7 @@ store_begin(struct store *s)
 		return fb_err(FB_ERR_INTERNAL, "nested store transaction");
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return store_sqlerr(s, "start a write transaction");
+	store_asset_cache_clear(s);
 	s->in_tx = 1;
 	return 0;
 }
@@ -119,6 +143,7 @@ store_rollback(struct store *s)
 	if (s->in_tx)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = 0;
+	store_asset_cache_clear(s);
 }
 
 static int
@@ -128,9 +153,13 @@ store_configure(struct store *s)
 	sqlite3_extended_result_codes(s->db, 0);
 	if (store_exec(s, "PRAGMA foreign_keys=ON") != 0)
 		return -FB_ERR_STORE;
-	if (!s->readonly && store_exec(s, "PRAGMA journal_mode=WAL") != 0)
+	if (!s->ro_file && store_exec(s, "PRAGMA journal_mode=WAL") != 0)
 		return -FB_ERR_STORE;
 	if (store_exec(s, "PRAGMA synchronous=NORMAL") != 0)
+		return -FB_ERR_STORE;
+	/* A large ingest is one transaction: keep its pages in memory rather
+	 * than spilling them to the WAL half-way. */
+	if (store_exec(s, "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY") != 0)
 		return -FB_ERR_STORE;
 	return 0;
 }
@@ -154,9 +183,22 @@ store_open(const char *dir, int flags, struct store **out)
 	s->dir = xstrdup(dir);
 	s->readonly = (flags & STORE_READONLY) != 0;
 	fb_actor_get(&s->actor);
-	oflags = s->readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	/*
+	 * Read-only commands still open read-write when they can, so that an
+	 * older schema is migrated on open whatever the command; READONLY then
+	 * only forbids write transactions. Without write access, read only.
+	 */
+	oflags = SQLITE_OPEN_READWRITE |
+	    ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK && s->readonly) {
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+		s->ro_file = 1;
+		oflags = SQLITE_OPEN_READONLY;
+	}
+	if ((s->db == NULL || oflags == SQLITE_OPEN_READONLY) &&
+	    sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
 	    NULL) != SQLITE_OK) {
 		rc = fb_err(FB_ERR_STORE, "cannot open '%s': %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -181,6 +223,8 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	store_rollback(s);
+	for (size_t i = 0; i < STORE_STMT_CACHE && s->cache[i].sql; i++)
+		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close_v2(s->db);
 	free(s->dir);
 	free(s);

@@ -128,4 +128,109 @@ int store_config_set(struct store *s, const char *key, const char *value);
 int store_config_parse(const struct store_config_key *k, const char *value,
     int64_t *out);
 
+/* ---- ingest and findings ----------------------------------------------
+ * Severities are ranks 0 (info) .. 4 (critical); filter.h names them.
+ */
+struct filter;
+
+struct store_ingest {
+	const char *path;       /* as given, "-" for stdin */
+	const char *sha256;     /* of the input bytes */
+	uint64_t size;
+	const char *format;
+	const char *adapter_version;
+	int forced;
+};
+struct store_ingest_counts {
+	int64_t n_new, n_repeat, n_resolved, n_rejected;
+};
+/* The ingest id that already holds these bytes, or 0. */
+int store_ingest_find(struct store *s, const char *sha256, int64_t *id);
+/* Start recording an ingest inside the current write transaction. */
+int store_ingest_start(struct store *s, const struct store_ingest *in,
+    int64_t *id);
+/*
+ * Resolve, by source, in-scope findings that this ingest did not repeat:
+ * open or acknowledged findings of source and scope whose last ingest is
+ * older. Adds to c->n_resolved.
+ */
+int store_ingest_resolve_scope(struct store *s, int64_t ingest_id,
+    const char *source, const char *scope, struct store_ingest_counts *c);
+/* Write the counts and scope, and the ingest's one audit row. */
+int store_ingest_finish(struct store *s, int64_t ingest_id,
+    const struct store_ingest *in, const char *scope,
+    const struct store_ingest_counts *c);
+
+struct store_asset_in {
+	const char *type, *value, *role;
+	const char *attributes; /* JSON object text or NULL */
+};
+struct store_location_in {
+	const char *host, *path;
+	int64_t line;           /* 0 if none */
+};
+struct store_finding_in {
+	const char *fingerprint;  /* SHA-256 hex of the identity */
+	const char *identity;     /* JSON object: the fields that made it */
+	const char *source, *kind, *rule_id, *title, *detail;
+	int severity;
+	const char *event_time;   /* RFC 3339 UTC, or NULL */
+	int event_time_assumed_utc;
+	const char *status;       /* initial status from the source, or NULL */
+	const char *scope;
+	const char *raw;          /* JSON text, secrets already masked */
+	const struct store_asset_in *assets;
+	size_t nassets;
+	const struct store_location_in *locations;
+	size_t nlocations;
+};
+/* Insert or repeat a finding in the current ingest transaction. */
+int store_finding_put(struct store *s, int64_t ingest_id,
+    const struct store_finding_in *f, int *is_new);
+
+struct store_finding_row {
+	int64_t id, count, case_id;
+	int severity, suppressed;
+	const char *status, *source, *kind, *rule_id, *title;
+	const char *first_seen, *last_seen, *event_time, *fingerprint;
+};
+typedef int (*store_finding_cb)(void *ctx, const struct store_finding_row *r);
+struct store_finding_query {
+	const struct filter *filter;  /* NULL: all */
+	const char *search;           /* full-text words, or NULL */
+	int64_t limit;                /* 0: no limit */
+	int all;                      /* include suppressed findings */
+	const int64_t *ids;           /* restrict to these ids */
+	size_t nids;
+};
+/* List findings, most severe and most recent first. */
+int store_findings_ls(struct store *s, const struct store_finding_query *q,
+    store_finding_cb cb, void *ctx);
+int store_findings_ls_json(struct store *s,
+    const struct store_finding_query *q, store_json_cb cb, void *ctx);
+/* One finding in full (fields, identity, assets, locations, raw) as JSON. */
+int store_finding_show_json(struct store *s, int64_t id, char **json);
+/*
+ * Triage: set status (acknowledged, resolved, false_positive, open) on
+ * ids with a reason; one audit row for the batch. Unknown ids fail the
+ * whole batch with -FB_ERR_NOENT.
+ */
+int store_findings_set_status(struct store *s, const int64_t *ids, size_t n,
+    const char *status, const char *reason);
+
+/* ---- suppressions ------------------------------------------------------ */
+struct store_suppression_row {
+	int64_t id;
+	const char *match, *reason, *owner, *created, *expires;
+	int active;
+	int64_t matching;  /* findings it hides now */
+};
+int store_suppress_add(struct store *s, const char *match, const char *reason,
+    int64_t expires, int64_t *id);
+int store_suppress_rm(struct store *s, int64_t id);
+int store_suppress_ls(struct store *s, int all,
+    int (*cb)(void *ctx, const struct store_suppression_row *r), void *ctx);
+int store_suppress_ls_json(struct store *s, int all, store_json_cb cb,
+    void *ctx);
+
 #endif
