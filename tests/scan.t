@@ -254,4 +254,14 @@ else
 	echo "# SKIP real model fixtures: $REAL not found"
 fi
 
+test_expect_success 'a pickle holding floats (BINFLOAT) is safe, not invalid' '
+	printf "\200\002G\077\370\000\000\000\000\000\000." >float.pkl &&
+	fb scan --json float.pkl >f.json &&
+	expect_eq "$(jq -r .verdict f.json)" safe
+'
+
+test_expect_success 'an empty directory scans to nothing, exit 0' '
+	mkdir -p emptydir && fb scan emptydir >out 2>&1
+'
+
 test_done

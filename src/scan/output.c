@@ -170,7 +170,8 @@ walk_dir(const char *path, const struct scan_options *opts,
 		    path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		struct stat st;
 

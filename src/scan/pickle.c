@@ -811,6 +811,14 @@ scan_pickle_one(const unsigned char *p, size_t n, size_t off,
 				goto limit;
 			pos = at + (size_t)k;
 			break;
+		case 'G': /* BINFLOAT: 8 bytes, big-endian double */
+			if (at + 8 > n)
+				goto trunc;
+			v.kind = V_OTHER;
+			if (push(&w, v))
+				goto limit;
+			pos = at + 8;
+			break;
 		case 0x8a: case 0x8b: /* LONG1 LONG4 */
 			k = op == 0x8a ? 1 : 4;
 			if (at + (size_t)k > n)
