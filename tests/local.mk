@@ -21,6 +21,7 @@ SHELL_TESTS = \
 	tests/ingest.t \
 	tests/filter.t \
 	tests/suppress.t \
+	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures
