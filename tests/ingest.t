@@ -140,4 +140,24 @@ test_expect_success 'finding show names the identity fields of the fingerprint' 
 	expect_eq "$(printf "%s" "$canon" | sha256sum | cut -c1-64)" "$(jq -r .fingerprint s)"
 '
 
+test_expect_success 'a user adapter streams records; finish(ctx) declares the scope of an empty report' '
+	mkdir -p "$XDG_CONFIG_HOME/firebreak/ingest" &&
+	cat >"$XDG_CONFIG_HOME/firebreak/ingest/fintest.lua" <<-\EOF &&
+	return {
+	  version = "1", record_path = "items.*", context = { "target=target" },
+	  detect = function(s) return s:find("\"fintest\"", 1, true) and 1 or 0 end,
+	  parse_record = function(rec, ctx, emit)
+	    emit { source = "fin", title = rec.t, severity = "low", identity = { t = rec.t }, scope = ctx.target }
+	  end,
+	  finish = function(ctx, emit) emit { declare_scope = ctx.target, source = "fin" } end,
+	}
+	EOF
+	echo "{\"fintest\":1,\"target\":\"img:a\",\"items\":[{\"t\":\"one\"},{\"t\":\"two\"}]}" >fa.json &&
+	echo "{\"fintest\":1,\"target\":\"img:a\",\"items\":[]}" >fb.json &&
+	fb -w "$WS" ingest fa.json >o1 && expect_grep "(fintest): 2 new" o1 &&
+	fb -w "$WS" ingest fb.json >o2 && expect_grep "0 new, 0 repeat, 2 resolved" o2 &&
+	expect_eq "$(fb -w "$WS" finding ls source=fin status=resolved --json | wc -l)" 2 &&
+	fb -w "$WS" ingest --list-formats >fmts && expect_grep "^fintest" fmts
+'
+
 test_done

@@ -851,6 +851,7 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 			    run.ad->record_path : "",
 			.jsonl = run.ad->jsonl,
 			.context = (const char *const *)run.ad->context,
+			.finish = run.ad->has_finish ? "finish" : NULL,
 		};
 		struct fblua_stream_stats stats = { 0 };
 		struct progress pg = { o, 0, in.len, 0 };
@@ -864,9 +865,10 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 	} else {
 		rc = fblua_call(L, run.ad->script, "parse", NULL, NULL, "lE",
 		    in.data, in.len);
+		if (rc == 0 && run.ad->has_finish)
+			rc = fblua_call(L, run.ad->script, "finish", NULL, NULL,
+			    "JE", "{}", (size_t)2);
 	}
-	if (rc == 0 && run.ad->has_finish)
-		rc = fblua_call(L, run.ad->script, "finish", NULL, NULL, "E");
 	if (run.store_err != 0)
 		rc = run.store_err;
 	if (rc != 0) {

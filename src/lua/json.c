@@ -627,6 +627,25 @@ stream_protected(lua_State *L)
 	}
 	if (rc == 0)
 		rc = finish(j);
+	if (rc == 0 && j->s->finish != NULL && lua_type(L, 3) == LUA_TTABLE) {
+		/* The adapter's finish(ctx, emit): module first, then env. */
+		if (lua_rawgeti(L, 3, 2) == LUA_TTABLE)
+			lua_getfield(L, -1, j->s->finish);
+		else
+			lua_pushnil(L);
+		if (lua_type(L, -1) != LUA_TFUNCTION) {
+			lua_pop(L, 2);
+			lua_rawgeti(L, 3, 1);
+			lua_pushstring(L, j->s->finish);
+			lua_rawget(L, -2);
+		}
+		if (lua_type(L, -1) == LUA_TFUNCTION) {
+			lua_pushvalue(L, j->idx_ctx);
+			lua_pushvalue(L, j->idx_emit);
+			lua_call(L, 2, 0);
+		}
+		lua_settop(L, 6);
+	}
 	if (rc != 0 && j->rc == 0)
 		j->rc = rc;
 	return 0;

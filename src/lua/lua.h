@@ -172,6 +172,8 @@ struct fblua_stream {
 	const char *record_path;
 	int jsonl;
 	const char *const *context;
+	/* Optional: called as finish(ctx, emit) after the last record. */
+	const char *finish;
 	/* Optional: sees every chunk read (e.g. to hash the input). */
 	void (*tap)(void *ud, const void *p, size_t n);
 	void *tap_ud;
