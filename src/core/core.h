@@ -159,6 +159,12 @@ void fb_sanitize(struct fb_buf *out, const char *s, size_t n, int flags);
 char *fb_sanitize_str(const char *s, int flags);
 /* 1 if s[0..n) is valid UTF-8 without NUL bytes. */
 int fb_utf8_valid(const char *s, size_t n);
+/*
+ * Append s with malformed UTF-8 and NUL bytes replaced by U+FFFD, and DEL
+ * by del when del is not NULL.
+ */
+void fb_utf8_repair(struct fb_buf *out, const char *s, size_t n,
+    const char *del);
 /* Display width of a UTF-8 string in terminal columns (wcwidth). */
 size_t fb_utf8_width(const char *s);
 

@@ -141,3 +141,26 @@ fb_utf8_width(const char *s)
 	}
 	return w;
 }
+
+void
+fb_utf8_repair(struct fb_buf *out, const char *s, size_t n, const char *del)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t c;
+		size_t len = utf8_decode(p + i, n - i, &c);
+
+		if (len == 0 || c == 0) {
+			fb_buf_addstr(out, "\xef\xbf\xbd");
+			i += len ? len : 1;
+			continue;
+		}
+		if (c == 0x7f && del != NULL)
+			fb_buf_addstr(out, del);
+		else
+			fb_buf_add(out, p + i, len);
+		i += len;
+	}
+}

@@ -257,6 +257,18 @@ ingest_formats(int (*cb)(void *, const char *, const char *, const char *,
 	return rc;
 }
 
+/* "a, b, c": the adapters' names, for error messages. Caller frees. */
+static char *
+adapter_names(const struct adapter *ads, size_t n)
+{
+	struct fb_buf b = FB_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fb_buf_addf(&b, "%s%s", i ? ", " : "", ads[i].name);
+	return fb_buf_detach(&b, NULL);
+}
+
 /* ---- detection --------------------------------------------------------- */
 
 static int
@@ -303,14 +315,11 @@ detect(struct fblua *L, struct adapter *ads, size_t n, const char *sample,
 		}
 	}
 	if (*out == NULL) {
-		struct fb_buf names = FB_BUF_INIT;
-		int rc;
+		char *names = adapter_names(ads, n);
+		int rc = fb_err(FB_ERR_PARSE, "cannot tell the format of '%s': "
+		    "name it with -f FORMAT (one of: %s)", path, names);
 
-		for (i = 0; i < n; i++)
-			fb_buf_addf(&names, "%s%s", i ? ", " : "", ads[i].name);
-		rc = fb_err(FB_ERR_PARSE, "cannot tell the format of '%s': "
-		    "name it with -f FORMAT (one of: %s)", path, names.data);
-		fb_buf_release(&names);
+		free(names);
 		return rc;
 	}
 	return 0;
@@ -798,13 +807,10 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 		goto out;
 	if (o->format != NULL) {
 		if ((run.ad = find_adapter(ads, nads, o->format)) == NULL) {
-			struct fb_buf names = FB_BUF_INIT;
-			for (i = 0; i < nads; i++)
-				fb_buf_addf(&names, "%s%s", i ? ", " : "",
-				    ads[i].name);
+			char *names = adapter_names(ads, nads);
 			rc = fb_err(FB_ERR_INVAL, "unknown format '%s' (one "
-			    "of: %s)", o->format, names.data);
-			fb_buf_release(&names);
+			    "of: %s)", o->format, names);
+			free(names);
 			goto out;
 		}
 	} else if (in.len == 0) {

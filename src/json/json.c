@@ -66,23 +66,8 @@ fb_json_strn(struct fb_json *j, const char *s, size_t n)
 	} else {
 		/* Replace what is not UTF-8 rather than emit invalid JSON. */
 		struct fb_buf b = FB_BUF_INIT;
-		size_t i;
 
-		for (i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c == 0 || c >= 0x80) {
-				size_t k;
-				for (k = 4; k >= 2; k--)
-					if (i + k <= n && fb_utf8_valid(s + i, k))
-						break;
-				if (c != 0 && k >= 2) {
-					fb_buf_add(&b, s + i, k);
-					i += k - 1;
-				} else
-					fb_buf_addstr(&b, "\xef\xbf\xbd");
-			} else
-				fb_buf_addch(&b, c);
-		}
+		fb_utf8_repair(&b, s, n, NULL);
 		check(yajl_gen_string(j->g, (const unsigned char *)b.data, b.len));
 		fb_buf_release(&b);
 	}

@@ -54,7 +54,7 @@ static const char *
 audit_clean(const char *s, char **tmp)
 {
 	struct fb_buf b = FB_BUF_INIT;
-	size_t i, n;
+	size_t n;
 
 	*tmp = NULL;
 	if (s == NULL)
@@ -62,27 +62,7 @@ audit_clean(const char *s, char **tmp)
 	n = strlen(s);
 	if (fb_utf8_valid(s, n) && memchr(s, 0x7f, n) == NULL)
 		return s;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		size_t k;
-
-		if (c == 0x7f) {
-			fb_buf_addstr(&b, "\xe2\x90\xa1");
-			continue;
-		}
-		if (c < 0x80) {
-			fb_buf_addch(&b, c);
-			continue;
-		}
-		for (k = 2; k <= 4 && i + k <= n; k++)
-			if (fb_utf8_valid(s + i, k))
-				break;
-		if (k <= 4 && i + k <= n) {
-			fb_buf_add(&b, s + i, k);
-			i += k - 1;
-		} else
-			fb_buf_addstr(&b, "\xef\xbf\xbd");
-	}
+	fb_utf8_repair(&b, s, n, "\xe2\x90\xa1");
 	*tmp = fb_buf_detach(&b, NULL);
 	return *tmp;
 }
