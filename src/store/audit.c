@@ -254,11 +254,17 @@ store_audit_verify(struct store *s, int64_t since_seq, const char *since_hash,
 	memset(out, 0, sizeof(*out));
 	snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
 	expect = 1;
-	if ((rc = store_audit_head(s, &head_seq, head_hash)) != 0)
+	/* The head and the rows must come from one snapshot: a writer may
+	 * append between two reads. */
+	if ((rc = store_read_begin(s)) != 0)
 		return rc;
+	if ((rc = store_audit_head(s, &head_seq, head_hash)) != 0) {
+		store_read_end(s);
+		return rc;
+	}
 	if ((rc = store_prepare(s, "SELECT seq, prev_hash, hash, json_object("
 	    CANON_COLS ") FROM audit WHERE seq >= ?1 ORDER BY seq", &st)) != 0)
-		return rc;
+		goto out;
 	sqlite3_bind_int64(st, 1, since_seq > 0 ? since_seq : 1);
 	if (since_seq > 0) {
 		/* The anchor row must still be there with the same hash. */
@@ -325,5 +331,6 @@ store_audit_verify(struct store *s, int64_t since_seq, const char *since_hash,
 	}
 out:
 	sqlite3_finalize(st);
+	store_read_end(s);
 	return rc;
 }

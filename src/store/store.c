@@ -146,6 +146,23 @@ store_rollback(struct store *s)
 	store_asset_cache_clear(s);
 }
 
+int
+store_read_begin(struct store *s)
+{
+	if (s->in_tx)
+		return fb_err(FB_ERR_INTERNAL, "nested store transaction");
+	if (sqlite3_exec(s->db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+		return store_sqlerr(s, "start a read transaction");
+	s->in_tx = 1;
+	return 0;
+}
+
+void
+store_read_end(struct store *s)
+{
+	store_rollback(s);
+}
+
 static int
 store_configure(struct store *s)
 {

@@ -50,6 +50,9 @@ const char *store_dir(const struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+/* A read snapshot: every read until store_read_end sees one state. */
+int store_read_begin(struct store *s);
+void store_read_end(struct store *s);
 
 /* ---- audit chain ------------------------------------------------------- */
 enum store_actor_kind {
