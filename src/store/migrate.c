@@ -9,6 +9,10 @@
 #include <stdlib.h>
 
 #include "store/store-int.h"
+#include "store/schema-cases.h"
+#include "store/schema-registry.h"
+#include "store/schema-fleet.h"
+#include "store/schema-console.h"
 
 static const char *const migrations[] = {
 	/* 1: foundation */
@@ -79,6 +83,13 @@ static const char *const migrations[] = {
 	"  INSERT INTO findings_fts(rowid, title, detail, rule_id, source)\n"
 	"  VALUES (new.id, new.title, new.detail, new.rule_id, new.source);\n"
 	"END;\n",
+
+	/* 3: cases and evidence, the key and model registry, fleet, console */
+	SCHEMA_V3_CASES
+	SCHEMA_V3_REGISTRY
+	SCHEMA_V3_FLEET
+	SCHEMA_V3_CONSOLE
+	"SELECT 1;\n",
 };
 
 int
