@@ -7,6 +7,7 @@
 . "$FB_SRCDIR/tests/lib.sh"
 require_prog jq
 require_prog sqlite3
+require_prog python3
 
 GEN="$FB_SRCDIR/tests/fixtures/scan"
 REAL="$FIREBREAK_FIXTURES/models"
@@ -40,10 +41,10 @@ memo-indirection.pkl dangerous pickle
 stack-global-memo.pkl dangerous pickle
 missing-memo.pkl dangerous pickle
 truncated-dangerous.pkl dangerous pickle
-truncated-benign.pkl invalid pickle
-invalid-opcode.pkl invalid pickle
+truncated-benign.pkl error pickle
+invalid-opcode.pkl error pickle
 proto0-inst.pkl dangerous pickle
-unknown-global.pkl notice pickle
+unknown-global.pkl suspicious pickle
 benign-p2.pkl safe pickle
 joblib-array-then-evil.joblib dangerous joblib
 joblib-array-benign.joblib safe joblib
@@ -52,7 +53,7 @@ plain-array.npy safe npy
 object-array.npz dangerous npz
 evil-torch.pt dangerous pytorch-zip
 good.safetensors safe safetensors
-overlap.safetensors invalid safetensors
+overlap.safetensors error safetensors
 plain.zip not-model zip
 text.txt not-model none
 EOF
@@ -65,18 +66,21 @@ test_expect_success 'a dangerous file names its global, in the table and in JSON
 	expect_eq "$(jq -r .sha256 json)" "$(sha256sum evil.pkl | cut -c1-64)" &&
 	expect_grep "^dangerous  *pickle  *evil.pkl$" text &&
 	expect_grep "critical  *pickle.dangerous-global: .*posix.system" text &&
-	expect_grep "^1 file: 1 dangerous, 0 invalid, 0 notice, 0 safe, 0 not a model$" text
+	expect_grep "^1 file: 1 dangerous, 0 error, 0 suspicious, 0 safe, 0 not a model$" text
 '
 
 # Exit statuses (firebreak-scan(1), EXIT STATUS).
-test_expect_code 0 'only safe, notice and not-model files: exit 0' '
+test_expect_code 0 'only safe and not-model files: exit 0' '
+	fb scan "$GEN/benign-p2.pkl" "$GEN/good.safetensors" "$GEN/text.txt" >out
+'
+test_expect_code 1 'a suspicious file among safe ones: exit 1' '
 	fb scan "$GEN/benign-p2.pkl" "$GEN/unknown-global.pkl" "$GEN/text.txt" >out
 '
 test_expect_code 1 'a dangerous file among safe ones: exit 1' '
 	evil_pickle evil.pkl &&
 	fb scan "$GEN/benign-p2.pkl" evil.pkl "$GEN/good.safetensors" >out
 '
-test_expect_code 1 'an invalid file: exit 1' '
+test_expect_code 1 'a file in error: exit 1' '
 	fb scan "$GEN/good.safetensors" "$GEN/overlap.safetensors" >out
 '
 test_expect_code 3 'nothing readable: exit 3 and one error per path' '
@@ -108,7 +112,7 @@ test_expect_success 'a directory scan lists exactly the regular files find lists
 
 test_expect_success 'verdict counts in the summary match the JSON lines' '
 	fb scan --json tree >json; fb scan tree >text
-	for v in dangerous invalid notice safe; do
+	for v in dangerous error suspicious safe; do
 		n=$(jq -r "select(.verdict == \"$v\") | .path" json | wc -l)
 		expect_grep " $n $v" text || exit 1
 	done
@@ -143,10 +147,10 @@ test_expect_success '--ingest without a workspace fails before scanning' '
 	! grep -q "evil.pkl" out
 '
 
-test_expect_success '--ingest: one finding per dangerous, invalid or notice file' '
+test_expect_success '--ingest: one finding per dangerous, error or suspicious file' '
 	fb -w "$WS" init >/dev/null &&
 	fb scan --json "$GEN" >json
-	want=$(jq -r "select(.verdict == \"dangerous\" or .verdict == \"invalid\" or .verdict == \"notice\") | .sha256" json | sort -u | wc -l) &&
+	want=$(jq -r "select(.verdict == \"dangerous\" or .verdict == \"error\" or .verdict == \"suspicious\") | .sha256" json | sort -u | wc -l) &&
 	fb -w "$WS" scan --ingest "$GEN" >out; [ $? -eq 1 ] &&
 	expect_grep "^ingested .* as #1: $want new" out &&
 	fb -w "$WS" finding ls --json >found &&
@@ -229,7 +233,7 @@ if [ -d "$REAL" ]; then
 	done <<-'EOF'
 	benign_state_dict.pt safe
 	benign_legacy_format.pt safe
-	full_module.pt notice
+	full_module.pt suspicious
 	malicious_os_system.pt dangerous posix.system
 	malicious_p2.pkl dangerous posix.system
 	malicious_p4.pkl dangerous posix.system
@@ -240,8 +244,10 @@ if [ -d "$REAL" ]; then
 
 	test_expect_code 0 'real benign models only: exit 0' '
 		fb scan "$REAL/benign_state_dict.pt" "$REAL/benign_legacy_format.pt" \
-			"$REAL/full_module.pt" "$REAL/benign_array.npy" \
-			"$REAL/benign.safetensors" >out
+			"$REAL/benign_array.npy" "$REAL/benign.safetensors" >out
+	'
+	test_expect_code 1 'a whole pickled module is suspicious: exit 1' '
+		fb scan "$REAL/full_module.pt" >out
 	'
 	test_expect_code 1 'the real models directory: exit 1, every file listed' '
 		fb scan "$REAL" >out; rc=$?
@@ -258,6 +264,16 @@ test_expect_success 'a pickle holding floats (BINFLOAT) is safe, not invalid' '
 	printf "\200\002G\077\370\000\000\000\000\000\000." >float.pkl &&
 	fb scan --json float.pkl >f.json &&
 	expect_eq "$(jq -r .verdict f.json)" safe
+'
+
+test_expect_success 'a dense 16 MB pickle (over 2^20 memo keys) is walked, not refused' '
+	python3 -c "
+import pickle, sys
+sys.stdout.buffer.write(pickle.dumps([str(i) for i in range(1500000)], protocol=2))
+" >dense.pkl &&
+	fb scan --json dense.pkl >d.json &&
+	expect_eq "$(jq -r .verdict d.json)" safe &&
+	expect_eq "$(jq -r "[.findings[].rule] | join(\",\")" d.json)" ""
 '
 
 test_expect_success 'an empty directory scans to nothing, exit 0' '

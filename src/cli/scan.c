@@ -75,7 +75,7 @@ print_where(const char *member, uint64_t offset)
 }
 
 /*
- * The lines under a dangerous, notice or invalid file: what made it so,
+ * The lines under a dangerous, suspicious or error file: what made it so,
  * worst first. Every imported global that is not safe has a finding of
  * its own, so the globals are not listed again (--json has them all).
  */
@@ -116,8 +116,8 @@ print_row(struct scan_run *run, const struct scan_result *r)
 	cli_put_safe(stdout, r->path);
 	fputc('\n', stdout);
 	if (r->verdict == SCAN_VERDICT_DANGEROUS ||
-	    r->verdict == SCAN_VERDICT_NOTICE ||
-	    r->verdict == SCAN_VERDICT_INVALID)
+	    r->verdict == SCAN_VERDICT_SUSPICIOUS ||
+	    r->verdict == SCAN_VERDICT_ERROR)
 		print_reasons(r);
 }
 
@@ -151,8 +151,8 @@ keep_for_ingest(struct scan_run *run, const struct scan_result *r)
 	char *abs;
 
 	if (r->verdict != SCAN_VERDICT_DANGEROUS &&
-	    r->verdict != SCAN_VERDICT_NOTICE &&
-	    r->verdict != SCAN_VERDICT_INVALID)
+	    r->verdict != SCAN_VERDICT_SUSPICIOUS &&
+	    r->verdict != SCAN_VERDICT_ERROR)
 		return;
 	if (r->nfindings > INGEST_KEEP) {
 		f = xmalloc(r->nfindings * sizeof(*f));
@@ -223,12 +223,12 @@ on_result(void *ctx, const struct scan_result *r, int rc)
 static void
 print_summary(const struct scan_run *run)
 {
-	printf("%llu file%s: %llu dangerous, %llu invalid, %llu notice, "
+	printf("%llu file%s: %llu dangerous, %llu error, %llu suspicious, "
 	    "%llu safe, %llu not a model",
 	    (unsigned long long)run->nfiles, run->nfiles == 1 ? "" : "s",
 	    (unsigned long long)run->count[SCAN_VERDICT_DANGEROUS],
-	    (unsigned long long)run->count[SCAN_VERDICT_INVALID],
-	    (unsigned long long)run->count[SCAN_VERDICT_NOTICE],
+	    (unsigned long long)run->count[SCAN_VERDICT_ERROR],
+	    (unsigned long long)run->count[SCAN_VERDICT_SUSPICIOUS],
 	    (unsigned long long)run->count[SCAN_VERDICT_SAFE],
 	    (unsigned long long)run->count[SCAN_VERDICT_NOT_MODEL]);
 	if (run->nfailed > 0)
@@ -246,8 +246,8 @@ do_ingest(struct scan_run *run, struct store *s)
 	int rc;
 
 	if (run->ningest == 0) {
-		fprintf(fp, "nothing to ingest: no dangerous, invalid or "
-		    "notice file\n");
+		fprintf(fp, "nothing to ingest: no dangerous, error or "
+		    "suspicious file\n");
 		return 0;
 	}
 	o.format = "firebreak-scan";
@@ -317,7 +317,8 @@ scan_run(int argc, char **argv)
 		goto out;
 	}
 	if (run.count[SCAN_VERDICT_DANGEROUS] > 0 ||
-	    run.count[SCAN_VERDICT_INVALID] > 0)
+	    run.count[SCAN_VERDICT_ERROR] > 0 ||
+	    run.count[SCAN_VERDICT_SUSPICIOUS] > 0)
 		status = FB_EXIT_FOUND;
 	else if (run.nfailed > 0)
 		status = run.nfiles > 0 ? FB_EXIT_PARTIAL : FB_EXIT_INPUT;
@@ -338,16 +339,16 @@ const struct cli_command cli_cmd_scan = {
 	"Scan model files, and every regular file under a directory, for\n"
 	"code that loading them would run (pickle globals in PyTorch, NumPy\n"
 	"and joblib files; malformed safetensors headers), without loading\n"
-	"or executing anything. Each file gets a verdict: dangerous, invalid,\n"
-	"notice, safe or not-model.\n"
+	"or executing anything. Each file gets a verdict: dangerous, error,\n"
+	"suspicious, safe or not-model.\n"
 	"\n"
 	"  -j, --json    one JSON object per file (JSON Lines)\n"
-	"      --ingest  store dangerous, invalid and notice files as findings\n"
+	"      --ingest  store dangerous, error and suspicious files as findings\n"
 	"                of kind model: one per file content and rule, with a\n"
 	"                location per path\n"
 	"\n"
-	"Exit status: 0 nothing dangerous or invalid, 1 a dangerous or invalid\n"
-	"file, 3 nothing could be read, 4 some paths could not be read.\n"
+	"Exit status: 0 every file safe or not a model, 1 a dangerous, error or\n"
+	"suspicious file, 3 nothing could be read, 4 some paths could not be read.\n"
 	"See firebreak-scan(1).\n",
 	scan_run, 0,
 };

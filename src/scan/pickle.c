@@ -66,8 +66,10 @@ struct walk {
 	size_t sp, salloc;
 	size_t *marks;
 	size_t nmarks, malloc_;
-	struct memo_slot *memo;
-	size_t memo_cap, memo_used;
+	struct val *dense;       /* memo keys 0..dense_cap-1, the usual case */
+	size_t dense_cap;
+	struct memo_slot *memo;  /* sparse keys */
+	size_t memo_cap, memo_used, memo_max, stack_max;
 	char **arena;
 	size_t narena, aalloc;
 	int underflow_reported;
@@ -75,12 +77,15 @@ struct walk {
 };
 
 /*
- * Bounds on what a hostile stream can make the walker hold: a value is
- * ~48 bytes, a memo slot ~64 (the table is at most half full). Real
- * checkpoints stay far below (torch batches APPENDS/SETITEMS by 1000).
+ * Bounds on what a hostile stream can make the walker hold, scaled by the
+ * input: every stack or memo entry costs at least one opcode byte, and
+ * real pickles spend ten or more (protocol 4 MEMOIZE is one byte after an
+ * object of several). So at most one entry per four input bytes, and at
+ * least 2^20 whatever the size; a value is ~40 bytes, so the walker holds
+ * at most ~10x the pickle's size, and usually far less.
  */
-#define MAX_STACK ((size_t)1 << 20)
-#define MAX_MEMO ((size_t)1 << 20)
+#define MIN_LIMIT ((size_t)1 << 20)
+#define V_UNSET 0xffu  /* a dense memo slot never written */
 
 static const unsigned char torch_magic[10] = {
 	0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19
@@ -95,14 +100,21 @@ fence(const struct walk *w)
 }
 
 static int
-push(struct walk *w, struct val v)
+grow_stack(struct walk *w)
 {
-	if (w->sp == w->salloc) {
-		if (w->salloc >= MAX_STACK)
-			return -1;
-		w->salloc = w->salloc ? w->salloc * 2 : 64;
-		w->stack = xrealloc(w->stack, w->salloc * sizeof(*w->stack));
-	}
+	if (w->salloc >= w->stack_max)
+		return -1;
+	w->salloc = w->salloc ? w->salloc * 2 : 64;
+	w->stack = xrealloc(w->stack, w->salloc * sizeof(*w->stack));
+	return 0;
+}
+
+/* Inline: a push follows nearly every opcode. */
+static inline int
+push(struct walk *w, const struct val v)
+{
+	if (w->sp == w->salloc && grow_stack(w) != 0)
+		return -1;
 	w->stack[w->sp++] = v;
 	return 0;
 }
@@ -211,13 +223,46 @@ memo_find(struct walk *w, uint64_t key, int create)
 	return &w->memo[i];
 }
 
+/*
+ * Keys are almost always 0, 1, 2, ... (the pickler numbers them by the
+ * memo's size), so they index an array that grows by doubling; a key far
+ * beyond it goes to the hash table instead.
+ */
+static struct val *
+memo_dense(struct walk *w, uint64_t key, int create)
+{
+	size_t ncap, i;
+
+	if (key < w->dense_cap)
+		return &w->dense[key];
+	if (!create || key >= w->memo_max ||
+	    key >= (w->dense_cap < 512 ? 1024 : 2 * w->dense_cap))
+		return NULL;
+	for (ncap = w->dense_cap ? w->dense_cap : 1024; ncap <= key; ncap *= 2)
+		;
+	w->dense = xrealloc(w->dense, ncap * sizeof(*w->dense));
+	for (i = w->dense_cap; i < ncap; i++)
+		w->dense[i].kind = V_UNSET;
+	w->dense_cap = ncap;
+	return &w->dense[key];
+}
+
 static int
 memo_put(struct walk *w, uint64_t key, size_t pos)
 {
-	struct val v = peek(w, 0, pos);
+	struct val v = peek(w, 0, pos), *d;
 	struct memo_slot *s;
 
-	if (w->memo_used >= MAX_MEMO && memo_find(w, key, 0) == NULL)
+	if ((d = memo_dense(w, key, 1)) != NULL) {
+		if (d->kind == V_UNSET) {
+			if (w->memo_used >= w->memo_max)
+				return -1;
+			w->memo_used++;
+		}
+		*d = v;
+		return 0;
+	}
+	if (w->memo_used >= w->memo_max && memo_find(w, key, 0) == NULL)
 		return -1;
 	s = memo_find(w, key, 1);
 	s->v = v;
@@ -227,9 +272,14 @@ memo_put(struct walk *w, uint64_t key, size_t pos)
 static int
 memo_get(struct walk *w, uint64_t key, size_t pos)
 {
-	struct memo_slot *s = memo_find(w, key, 0);
+	struct val *d = memo_dense(w, key, 0);
+	struct memo_slot *s = NULL;
 	struct val u = { .kind = V_UNKNOWN };
 
+	if (d != NULL && d->kind != V_UNSET)
+		return push(w, *d);
+	if (d == NULL)
+		s = memo_find(w, key, 0);
 	if (s == NULL) {
 		if (w->missing_reported++ < 8)
 			scan_finding_add(w->r, SCAN_SEV_MEDIUM, SCAN_F_ERROR,
@@ -686,6 +736,7 @@ walk_release(struct walk *w)
 	free(w->stack);
 	free(w->marks);
 	free(w->memo);
+	free(w->dense);
 }
 
 void
@@ -701,6 +752,7 @@ scan_pickle_one(const unsigned char *p, size_t n, size_t off,
 	struct val v, a, b;
 
 	memset(info, 0, sizeof(*info));
+	w.memo_max = w.stack_max = n / 4 > MIN_LIMIT ? n / 4 : MIN_LIMIT;
 	r->npickles++;
 
 	/* A literal torch magic number: [PROTO x] LONG1 10 <magic> STOP. */
@@ -724,7 +776,7 @@ scan_pickle_one(const unsigned char *p, size_t n, size_t off,
 		/* -- structure -- */
 		case '(': /* MARK */
 			if (w.nmarks == w.malloc_) {
-				if (w.malloc_ >= MAX_STACK)
+				if (w.malloc_ >= w.stack_max)
 					goto limit;
 				w.malloc_ = w.malloc_ ? w.malloc_ * 2 : 16;
 				w.marks = xrealloc(w.marks, w.malloc_ * sizeof(*w.marks));
@@ -1158,7 +1210,7 @@ limit:
 	scan_finding_add(r, SCAN_SEV_MEDIUM, SCAN_F_ERROR, "pickle.limit",
 	    member, base + pos,
 	    "stack or memo larger than the scanner's limit (%zu entries)",
-	    MAX_STACK);
+	    w.stack_max);
 stop:
 	info->stopped = 0;
 out:

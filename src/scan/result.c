@@ -174,9 +174,9 @@ scan_result_finish(struct scan_result *r)
 		if (!(f->flags & SCAN_F_ERROR) && f->severity >= SCAN_SEV_HIGH)
 			fv = SCAN_VERDICT_DANGEROUS;
 		else if (f->flags & SCAN_F_ERROR)
-			fv = SCAN_VERDICT_INVALID;
+			fv = SCAN_VERDICT_ERROR;
 		else if (f->severity >= SCAN_SEV_LOW)
-			fv = SCAN_VERDICT_NOTICE;
+			fv = SCAN_VERDICT_SUSPICIOUS;
 		else
 			continue;
 		if (fv > v)
@@ -207,8 +207,8 @@ scan_verdict_name(enum scan_verdict v)
 {
 	switch (v) {
 	case SCAN_VERDICT_SAFE: return "safe";
-	case SCAN_VERDICT_NOTICE: return "notice";
-	case SCAN_VERDICT_INVALID: return "invalid";
+	case SCAN_VERDICT_SUSPICIOUS: return "suspicious";
+	case SCAN_VERDICT_ERROR: return "error";
 	case SCAN_VERDICT_DANGEROUS: return "dangerous";
 	case SCAN_VERDICT_NOT_MODEL: break;
 	}

@@ -499,7 +499,8 @@ scan_file(const char *path, const struct scan_options *opts,
 	 * A file truncated by another process while mapped raises SIGBUS;
 	 * scanning files being written is not supported.
 	 */
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ,
+	    MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
 		return open_err(path, errno);

@@ -35,8 +35,8 @@ enum scan_format {
 enum scan_verdict {
 	SCAN_VERDICT_NOT_MODEL = 0,
 	SCAN_VERDICT_SAFE,
-	SCAN_VERDICT_NOTICE,     /* references code, unknown globals */
-	SCAN_VERDICT_INVALID,    /* malformed or truncated, nothing dangerous */
+	SCAN_VERDICT_SUSPICIOUS,     /* references code, unknown globals */
+	SCAN_VERDICT_ERROR,    /* malformed or truncated, nothing dangerous */
 	SCAN_VERDICT_DANGEROUS,
 };
 
@@ -58,7 +58,7 @@ enum scan_class {
 
 /* Finding flags. */
 enum {
-	SCAN_F_ERROR = 1 << 0,   /* the input is malformed (verdict invalid) */
+	SCAN_F_ERROR = 1 << 0,   /* the input is malformed (verdict error) */
 };
 
 struct scan_finding {

@@ -4,7 +4,7 @@
 --    "verdict":"dangerous","globals":[{"module":"posix","name":"system",
 --    "class":"dangerous",...}],"findings":[{"severity":"critical",
 --    "rule":"pickle.dangerous-global","message":"...","member":...}]}
--- A dangerous, invalid or notice file becomes one finding of kind "model"
+-- A dangerous, error or suspicious file becomes one finding of kind "model"
 -- whose identity is the file's SHA-256 and its worst rule, so one bad
 -- checkpoint copied to 40 paths is one finding with 40 locations. Safe and
 -- not-model files emit nothing. No scope is declared: a scan of one
@@ -31,9 +31,9 @@ function M.detect(sample)
   return 0
 end
 
-local reported = { dangerous = true, invalid = true, notice = true }
+local reported = { dangerous = true, error = true, suspicious = true }
 local sev_rank = { info = 0, low = 1, medium = 2, high = 3, critical = 4 }
-local verdict_sev = { dangerous = "critical", invalid = "medium", notice = "low" }
+local verdict_sev = { dangerous = "critical", error = "medium", suspicious = "low" }
 
 local function str(v, max)
   if type(v) ~= "string" then return nil end
@@ -105,7 +105,7 @@ function M.parse_record(rec, ctx, emit)
     local names = global_names(globals, "dangerous", 3)
     title = "dangerous " .. format .. " model: " ..
       (names and ("imports " .. names) or str(w and w.message, 200) or rule)
-  elseif rec.verdict == "invalid" then
+  elseif rec.verdict == "error" then
     title = "malformed " .. format .. " model: " .. (str(w and w.message, 200) or rule)
   else
     local names = global_names(globals, "unknown", 3)
