@@ -276,6 +276,62 @@ sys.stdout.buffer.write(pickle.dumps([str(i) for i in range(1500000)], protocol=
 	expect_eq "$(jq -r "[.findings[].rule] | join(\",\")" d.json)" ""
 '
 
+test_expect_success 'the shipped policy is data: an unknown global is suspicious' '
+	fb scan --json "$GEN/unknown-global.pkl" >p.json; rc=$?
+	expect_eq "$rc" 1 &&
+	expect_eq "$(jq -r .verdict p.json)" suspicious &&
+	expect_eq "$(jq -r ".globals[0].class" p.json)" unknown
+'
+
+test_expect_success '--policy FILE: the user allows their own classes' '
+	cat >mine.lua <<-\EOF &&
+	return { rules = { { "mylib.*", "*", "safe" } } }
+	EOF
+	fb scan --policy mine.lua --json "$GEN/unknown-global.pkl" >p.json &&
+	expect_eq "$(jq -r .verdict p.json)" safe
+'
+
+test_expect_success 'the user policy in $XDG_CONFIG_HOME is consulted first' '
+	mkdir -p cfg/firebreak &&
+	cat >cfg/firebreak/scan-policy.lua <<-\EOF &&
+	return { rules = { { "numpy", "dtype", "dangerous" } } }
+	EOF
+	XDG_CONFIG_HOME=$PWD/cfg fb scan --json "$GEN/joblib-array-benign.joblib" >p.json; rc=$?
+	expect_eq "$rc" 1 &&
+	expect_eq "$(jq -r .verdict p.json)" dangerous &&
+	jq -r ".globals[] | select(.class == \"dangerous\") | .module + \".\" + .name" p.json >g &&
+	expect_grep "^numpy.dtype\$" g
+'
+
+test_expect_success 'dangerous_names from a policy apply to attribute paths' '
+	cat >names.lua <<-\EOF &&
+	return { dangerous_names = { "_utils" } }
+	EOF
+	fb scan --json "$GEN/dotted-safe.pkl" >p.json &&
+	expect_eq "$(jq -r .verdict p.json)" safe &&
+	fb scan --policy names.lua --json "$GEN/dotted-safe.pkl" >p.json; rc=$?
+	expect_eq "$rc" 1 &&
+	expect_eq "$(jq -r .verdict p.json)" dangerous
+'
+
+test_expect_code 3 'a malformed policy names the file and the rule, exit 3' '
+	cat >bad.lua <<-\EOF &&
+	return { rules = { { "ok", "*", "safe" }, { "x", "*", "maybe" } } }
+	EOF
+	fb scan --policy bad.lua "$GEN/benign-p2.pkl" >out 2>err; rc=$?
+	expect_grep "bad.lua: rule 2" err && exit $rc
+'
+
+test_expect_success 'a policy file runs in the sandbox: no os.execute' '
+	cat >evil.lua <<-\EOF &&
+	os.execute("touch pwned")
+	return { rules = {} }
+	EOF
+	fb scan --policy evil.lua "$GEN/benign-p2.pkl" >out 2>err
+	rc=$?
+	[ $rc -ne 0 ] && [ ! -e pwned ]
+'
+
 test_expect_success 'an empty directory scans to nothing, exit 0' '
 	mkdir -p emptydir && fb scan emptydir >out 2>&1
 '

@@ -180,7 +180,10 @@ test_classify(void)
 	is_int(scan_policy_add(pol, "mylib.*", "*", SCAN_CLASS_SAFE), 0, "policy add");
 	is_int(scan_classify(pol, "mylib.models", "Net"), SCAN_CLASS_SAFE, "user allow rule");
 	is_int(scan_policy_add(pol, "collections", "OrderedDict", SCAN_CLASS_DANGEROUS), 0, "policy add deny");
-	is_int(scan_classify(pol, "collections", "OrderedDict"), SCAN_CLASS_DANGEROUS, "user rule beats built-in");
+	is_int(scan_policy_default(pol), 0, "the shipped policy loads after the user's rules");
+	is_int(scan_classify(pol, "collections", "OrderedDict"), SCAN_CLASS_DANGEROUS, "user rule beats the shipped one");
+	is_int(scan_classify(pol, "collections", "deque"), SCAN_CLASS_SAFE, "shipped rules still apply");
+	is_int(scan_classify(pol, "torch", "serialization.system"), SCAN_CLASS_DANGEROUS, "shipped dangerous names apply");
 	scan_policy_free(pol);
 }
 

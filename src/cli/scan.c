@@ -277,9 +277,12 @@ scan_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "ingest", no_argument, NULL, 'I' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_run run;
+	struct scan_options opts = { 0 };
+	struct scan_policy *pol = scan_policy_new();
 	struct store *s = NULL;
 	int c, i, rc = 0, status;
 
@@ -289,22 +292,36 @@ scan_run(int argc, char **argv)
 		switch (c) {
 		case 'j': run.json = 1; break;
 		case 'I': run.ingest = 1; break;
-		case 'h': return 0;
-		default: return FB_EXIT_USAGE;
+		case 'P':
+			if ((rc = scan_policy_load(pol, optarg)) != 0) {
+				scan_policy_free(pol);
+				return cli_fail(rc);
+			}
+			break;
+		case 'h': scan_policy_free(pol); return 0;
+		default: scan_policy_free(pol); return FB_EXIT_USAGE;
 		}
 	}
+	if ((rc = scan_policy_default(pol)) != 0) {
+		scan_policy_free(pol);
+		return cli_fail(rc);
+	}
+	opts.policy = pol;
 	if (optind >= argc) {
+		scan_policy_free(pol);
 		cli_error("nothing to scan: give a FILE or DIRECTORY");
 		return cli_usage();
 	}
 	/* A missing workspace is found before minutes of scanning. */
-	if (run.ingest && (rc = cli_open_store(0, &s)) != 0)
+	if (run.ingest && (rc = cli_open_store(0, &s)) != 0) {
+		scan_policy_free(pol);
 		return cli_fail(rc);
+	}
 	/* Only when stdout is elsewhere: results on the terminal show
 	 * progress themselves. */
 	run.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
 	for (i = optind; i < argc && rc == 0; i++)
-		rc = scan_path(argv[i], NULL, on_result, &run);
+		rc = scan_path(argv[i], &opts, on_result, &run);
 	progress_clear(&run);
 	if (rc != 0) {
 		status = cli_fail(rc);
@@ -328,13 +345,14 @@ out:
 	if (fflush(stdout) != 0 && status == 0)
 		status = cli_fail(fb_err(FB_ERR_IO, "cannot write output"));
 	store_close(s);
+	scan_policy_free(pol);
 	fb_buf_release(&run.jsonl);
 	return status;
 }
 
 const struct cli_command cli_cmd_scan = {
 	"scan", "find model files that would run code when loaded",
-	"usage: firebreak scan [--json] [--ingest] PATH...\n"
+	"usage: firebreak scan [--json] [--ingest] [--policy FILE] PATH...\n"
 	"\n"
 	"Scan model files, and every regular file under a directory, for\n"
 	"code that loading them would run (pickle globals in PyTorch, NumPy\n"
@@ -346,6 +364,9 @@ const struct cli_command cli_cmd_scan = {
 	"      --ingest  store dangerous, error and suspicious files as findings\n"
 	"                of kind model: one per file content and rule, with a\n"
 	"                location per path\n"
+	"      --policy FILE  classify globals by FILE's rules first (repeatable;\n"
+	"                then $XDG_CONFIG_HOME/firebreak/scan-policy.lua, then\n"
+	"                the shipped lua/firebreak/scan/policy.lua)\n"
 	"\n"
 	"Exit status: 0 every file safe or not a model, 1 a dangerous, error or\n"
 	"suspicious file, 3 nothing could be read, 4 some paths could not be read.\n"

@@ -27,7 +27,8 @@ EXTRA_DIST += fuzz/corpus
 
 # firebreak scan: the ingest adapter for its JSON Lines, its man page and
 # its shell test (the command itself is src/cli/scan.c)
-nobase_dist_pkgdata_DATA += lua/firebreak/ingest/firebreak-scan.lua
+nobase_dist_pkgdata_DATA += lua/firebreak/ingest/firebreak-scan.lua \
+	lua/firebreak/scan/policy.lua
 dist_man_MANS += man/firebreak-scan.1
 TESTS += tests/scan.t
 EXTRA_DIST += tests/scan.t

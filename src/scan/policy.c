@@ -1,7 +1,8 @@
 /*
  * policy.c: which imported globals are dangerous, which are known-safe ML
- * plumbing, and everything else "references code". Built-in rules are data
- * (the table below); callers add their own rules in front of them.
+ * plumbing, and everything else "references code". The rules are data:
+ * lua/firebreak/scan/policy.lua, after the user's own
+ * ($XDG_CONFIG_HOME/firebreak/scan-policy.lua) and any --policy file.
  *
  * Matching: a rule's module is exact, or "x.*" for x and its submodules;
  * its name is an fnmatch(3) pattern. First match wins, so specific safe
@@ -12,111 +13,15 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lua/lua.h"
 #include "scan/scan-int.h"
 
-struct rule {
-	const char *module;
-	const char *name;
-	enum scan_class cls;
-};
-
-#define S SCAN_CLASS_SAFE
-#define D SCAN_CLASS_DANGEROUS
-
-static const struct rule builtin_rules[] = {
-	/* builtins: plain data types are fine, everything else is not */
-	{ "builtins", "set", S }, { "builtins", "frozenset", S },
-	{ "builtins", "dict", S }, { "builtins", "list", S },
-	{ "builtins", "tuple", S }, { "builtins", "bytearray", S },
-	{ "builtins", "bytes", S }, { "builtins", "int", S },
-	{ "builtins", "float", S }, { "builtins", "complex", S },
-	{ "builtins", "str", S }, { "builtins", "bool", S },
-	{ "builtins", "slice", S }, { "builtins", "range", S },
-	{ "builtins", "object", S }, { "builtins", "NoneType", S },
-	{ "builtins", "*", D },
-
-	/* the plumbing that torch.save, numpy and plain pickles use */
-	{ "collections", "OrderedDict", S }, { "collections", "defaultdict", S },
-	{ "collections", "deque", S }, { "collections", "Counter", S },
-	{ "copyreg", "_reconstructor", S }, { "copyreg", "__newobj__", S },
-	{ "copyreg", "__newobj_ex__", S },
-	{ "_codecs", "encode", S },
-	{ "torch._utils", "_rebuild_*", S },
-	{ "torch._tensor", "_rebuild_from_type_v2", S },
-	{ "torch", "*Storage", S }, { "torch.storage", "*Storage", S },
-	{ "torch", "Size", S }, { "torch", "device", S }, { "torch", "dtype", S },
-	{ "torch", "float*", S }, { "torch", "bfloat16", S },
-	{ "torch", "half", S }, { "torch", "double", S },
-	{ "torch", "int*", S }, { "torch", "uint*", S }, { "torch", "bool", S },
-	{ "torch", "long", S }, { "torch", "short", S },
-	{ "torch", "complex*", S }, { "torch", "qint*", S },
-	{ "torch", "quint*", S }, { "torch", "strided", S },
-	{ "torch", "sparse_*", S }, { "torch", "*_format", S },
-	{ "torch", "channels_last*", S }, { "torch", "per_*", S },
-	{ "torch", "Tensor", S },
-	{ "torch.nn.parameter", "Parameter", S },
-	{ "torch.serialization", "_get_layout", S },
-	{ "numpy.core.multiarray", "_reconstruct", S },
-	{ "numpy._core.multiarray", "_reconstruct", S },
-	{ "numpy.core.multiarray", "scalar", S },
-	{ "numpy._core.multiarray", "scalar", S },
-	{ "numpy.core.numeric", "_frombuffer", S },
-	{ "numpy._core.numeric", "_frombuffer", S },
-	{ "numpy", "ndarray", S }, { "numpy", "dtype", S },
-	{ "numpy.dtypes", "*DType", S },
-	{ "joblib.numpy_pickle", "NumpyArrayWrapper", S },
-
-	/* running commands, code, files, the network */
-	{ "os.*", "*", D }, { "posix", "*", D }, { "nt", "*", D },
-	{ "subprocess", "*", D }, { "_posixsubprocess", "*", D },
-	{ "_winapi", "*", D }, { "pty", "*", D }, { "commands", "*", D },
-	{ "sys", "*", D }, { "runpy", "*", D }, { "webbrowser", "*", D },
-	{ "importlib.*", "*", D }, { "imp", "*", D }, { "zipimport", "*", D },
-	{ "pkgutil", "*", D }, { "code", "*", D }, { "codeop", "*", D },
-	{ "pickle", "*", D }, { "_pickle", "*", D }, { "cPickle", "*", D },
-	{ "dill.*", "*", D }, { "cloudpickle.*", "*", D },
-	{ "marshal", "*", D }, { "shelve", "*", D },
-	{ "ctypes.*", "*", D }, { "_ctypes", "*", D },
-	{ "types", "CodeType", D }, { "types", "FunctionType", D },
-	{ "types", "MethodType", D }, { "types", "LambdaType", D },
-	{ "types", "ModuleType", D },
-	{ "operator", "attrgetter", D }, { "operator", "methodcaller", D },
-	{ "_operator", "attrgetter", D }, { "_operator", "methodcaller", D },
-	{ "socket", "*", D }, { "_socket", "*", D }, { "ssl", "*", D },
-	{ "shutil", "*", D }, { "tempfile", "*", D },
-	{ "io", "open*", D }, { "_io", "open*", D }, { "io", "FileIO", D },
-	{ "_io", "FileIO", D }, { "codecs", "open", D }, { "fileinput", "*", D },
-	{ "urllib.*", "*", D }, { "urllib2", "*", D }, { "http.*", "*", D },
-	{ "httplib", "*", D }, { "httpx.*", "*", D }, { "requests.*", "*", D },
-	{ "aiohttp.*", "*", D }, { "ftplib", "*", D }, { "smtplib", "*", D },
-	{ "telnetlib", "*", D }, { "xmlrpc.*", "*", D },
-	{ "multiprocessing.*", "*", D }, { "_thread", "*", D },
-	{ "threading", "*", D }, { "asyncio.*", "*", D },
-	{ "pdb", "*", D }, { "bdb", "*", D }, { "cProfile", "*", D },
-	{ "profile", "*", D }, { "timeit", "*", D }, { "trace", "*", D },
-	{ "doctest", "*", D }, { "logging.config", "*", D },
-	{ "linecache", "*", D }, { "gc", "*", D }, { "signal", "*", D },
-	{ "platform", "popen", D }, { "venv", "*", D }, { "ensurepip", "*", D },
-	{ "numpy", "load", D }, { "numpy", "loads", D },
-	{ "numpy.testing._private.utils", "runstring", D },
-	{ "torch", "load", D }, { "torch.serialization", "load", D },
-	{ "torch.hub", "*", D }, { "torch.storage", "_load_from_bytes", D },
-	{ "torch.jit", "load", D },
-};
-
-#undef S
-#undef D
-
-/* Modules whose appearance anywhere in an attribute path is dangerous. */
-static const char *const danger_components[] = {
-	"os", "posix", "nt", "subprocess", "sys", "builtins", "__builtins__",
-	"__builtin__", "eval", "exec", "compile", "__import__", "getattr",
-	"system", "popen", "importlib", "runpy", "pickle", "marshal", "ctypes",
-	"socket", "shutil", "pty", "__globals__", "__code__", "__class__",
-	"__subclasses__", "__reduce__", "__reduce_ex__", "__dict__", "open",
-};
-
+/*
+ * A policy: rules in the order they are consulted (the first match wins)
+ * and the names that make any attribute path dangerous.
+ */
 struct urule {
 	char *module;
 	char *name;
@@ -126,7 +31,13 @@ struct urule {
 struct scan_policy {
 	struct urule *rules;
 	size_t n, alloc;
+	char **names;
+	size_t nnames, names_alloc;
 };
+
+/* Bounds on a policy file, which is a Lua script returning tables. */
+#define POLICY_MAX_RULES 65536
+#define POLICY_MAX_NAME 1024
 
 struct scan_policy *
 scan_policy_new(void)
@@ -145,7 +56,10 @@ scan_policy_free(struct scan_policy *pol)
 		free(pol->rules[i].module);
 		free(pol->rules[i].name);
 	}
+	for (i = 0; i < pol->nnames; i++)
+		free(pol->names[i]);
 	free(pol->rules);
+	free(pol->names);
 	free(pol);
 }
 
@@ -156,6 +70,9 @@ scan_policy_add(struct scan_policy *pol, const char *module, const char *name,
 	if (pol == NULL || module == NULL || name == NULL || *module == '\0' ||
 	    *name == '\0' || cls > SCAN_CLASS_DANGEROUS)
 		return fb_err(FB_ERR_INVAL, "invalid scan policy rule");
+	if (pol->n >= POLICY_MAX_RULES)
+		return fb_err(FB_ERR_LIMIT, "more than %d scan policy rules",
+		    POLICY_MAX_RULES);
 	if (pol->n == pol->alloc) {
 		pol->alloc = pol->alloc ? pol->alloc * 2 : 16;
 		pol->rules = xrealloc(pol->rules, pol->alloc * sizeof(*pol->rules));
@@ -165,6 +82,161 @@ scan_policy_add(struct scan_policy *pol, const char *module, const char *name,
 	pol->rules[pol->n].cls = cls;
 	pol->n++;
 	return 0;
+}
+
+int
+scan_policy_add_name(struct scan_policy *pol, const char *name)
+{
+	if (pol == NULL || name == NULL || *name == '\0' ||
+	    strchr(name, '.') != NULL)
+		return fb_err(FB_ERR_INVAL, "invalid dangerous name in the "
+		    "scan policy");
+	if (pol->nnames >= POLICY_MAX_RULES)
+		return fb_err(FB_ERR_LIMIT, "more than %d dangerous names",
+		    POLICY_MAX_RULES);
+	if (pol->nnames == pol->names_alloc) {
+		pol->names_alloc = pol->names_alloc ? pol->names_alloc * 2 : 16;
+		pol->names = xrealloc(pol->names,
+		    pol->names_alloc * sizeof(*pol->names));
+	}
+	pol->names[pol->nnames++] = xstrdup(name);
+	return 0;
+}
+
+/* ---- loading a policy file --------------------------------------------- */
+
+struct load {
+	struct scan_policy *pol;
+	const char *path;
+	int rc;
+};
+
+static int
+load_class(const char *s, enum scan_class *cls)
+{
+	if (strcmp(s, "safe") == 0)
+		*cls = SCAN_CLASS_SAFE;
+	else if (strcmp(s, "dangerous") == 0)
+		*cls = SCAN_CLASS_DANGEROUS;
+	else if (strcmp(s, "unknown") == 0)
+		*cls = SCAN_CLASS_UNKNOWN;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+load_rule(void *ud, const char *key, size_t idx, struct fblua_ev *item)
+{
+	struct load *l = ud;
+	const char *mod, *name, *cls;
+	size_t ml, nl, cl;
+	enum scan_class c;
+
+	(void)key;
+	mod = fblua_ev_str(item, "1", &ml);
+	name = fblua_ev_str(item, "2", &nl);
+	cls = fblua_ev_str(item, "3", &cl);
+	if (mod == NULL || name == NULL || cls == NULL || ml == 0 || nl == 0 ||
+	    ml > POLICY_MAX_NAME || nl > POLICY_MAX_NAME ||
+	    strlen(mod) != ml || strlen(name) != nl || load_class(cls, &c) != 0)
+		return l->rc = fb_err(FB_ERR_PARSE, "%s: rule %zu: expected "
+		    "{ MODULE, NAME, \"safe\"|\"dangerous\"|\"unknown\" }",
+		    l->path, idx);
+	return l->rc = scan_policy_add(l->pol, mod, name, c);
+}
+
+static int
+load_name(void *ud, const char *key, size_t idx, struct fblua_ev *item)
+{
+	struct load *l = ud;
+	const char *name;
+	size_t nl;
+
+	(void)key;
+	name = fblua_ev_str(item, NULL, &nl);
+	if (name == NULL || nl == 0 || nl > POLICY_MAX_NAME ||
+	    strlen(name) != nl || strchr(name, '.') != NULL)
+		return l->rc = fb_err(FB_ERR_PARSE, "%s: dangerous_names %zu: "
+		    "expected a name without dots", l->path, idx);
+	return l->rc = scan_policy_add_name(l->pol, name);
+}
+
+static int
+load_decl(void *ud, struct fblua_ev *decl)
+{
+	struct load *l = ud;
+
+	if (fblua_ev_type(decl, "rules") != FBLUA_T_TABLE &&
+	    fblua_ev_type(decl, "rules") != FBLUA_T_NONE)
+		return l->rc = fb_err(FB_ERR_PARSE, "%s: 'rules' is not a "
+		    "list", l->path);
+	if (fblua_ev_foreach(decl, "rules", load_rule, l) != 0 && l->rc == 0)
+		l->rc = fb_err(FB_ERR_PARSE, "%s: cannot read 'rules'", l->path);
+	if (l->rc == 0 &&
+	    fblua_ev_foreach(decl, "dangerous_names", load_name, l) != 0 &&
+	    l->rc == 0)
+		l->rc = fb_err(FB_ERR_PARSE, "%s: cannot read "
+		    "'dangerous_names'", l->path);
+	return l->rc;
+}
+
+int
+scan_policy_load(struct scan_policy *pol, const char *path)
+{
+	struct fblua *h = NULL;
+	struct load l = { pol, path, 0 };
+	int rc, script;
+
+	if ((rc = fblua_new(FBLUA_INGEST, NULL, &h)) != 0)
+		return rc;
+	if ((rc = fblua_load_file(h, path, path, &script)) == 0 &&
+	    (rc = fblua_script_view(h, script, load_decl, &l)) == 0)
+		rc = l.rc;
+	fblua_free(h);
+	return rc;
+}
+
+int
+scan_policy_default(struct scan_policy *pol)
+{
+	char *cfg = fb_xdg_path("XDG_CONFIG_HOME", ".config");
+	char *user = xasprintf("%s/scan-policy.lua", cfg);
+	char *shipped = xasprintf("%s/lua/firebreak/scan/policy.lua",
+	    fb_datadir());
+	int rc = 0;
+
+	if (access(user, F_OK) == 0)
+		rc = scan_policy_load(pol, user);
+	if (rc == 0)
+		rc = scan_policy_load(pol, shipped);
+	free(cfg);
+	free(user);
+	free(shipped);
+	return rc;
+}
+
+/*
+ * The policy behind a NULL argument: the default, loaded once. A process
+ * that cannot load it (no data directory) gets no rules, so every global
+ * is suspicious; `firebreak scan` loads its policy itself and reports
+ * such an error instead.
+ */
+static const struct scan_policy *
+policy_or_default(const struct scan_policy *pol)
+{
+	static struct scan_policy *def;
+
+	if (pol != NULL)
+		return pol;
+	if (def == NULL) {
+		def = scan_policy_new();
+		if (scan_policy_default(def) != 0) {
+			scan_policy_free(def);
+			def = scan_policy_new();
+		}
+	}
+	return def;
 }
 
 static int
@@ -186,19 +258,10 @@ lookup(const struct scan_policy *pol, const char *mod, const char *name,
 {
 	size_t i;
 
-	if (pol != NULL) {
-		for (i = pol->n; i-- > 0;) {
-			if (module_match(pol->rules[i].module, mod) &&
-			    fnmatch(pol->rules[i].name, name, 0) == 0) {
-				*cls = pol->rules[i].cls;
-				return 1;
-			}
-		}
-	}
-	for (i = 0; i < FB_ARRAY_LEN(builtin_rules); i++) {
-		if (module_match(builtin_rules[i].module, mod) &&
-		    fnmatch(builtin_rules[i].name, name, 0) == 0) {
-			*cls = builtin_rules[i].cls;
+	for (i = 0; i < pol->n; i++) {
+		if (module_match(pol->rules[i].module, mod) &&
+		    fnmatch(pol->rules[i].name, name, 0) == 0) {
+			*cls = pol->rules[i].cls;
 			return 1;
 		}
 	}
@@ -225,13 +288,13 @@ normalize_module(const char *mod)
 }
 
 static int
-dangerous_component(const char *s, size_t n)
+dangerous_component(const struct scan_policy *pol, const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < FB_ARRAY_LEN(danger_components); i++)
-		if (strlen(danger_components[i]) == n &&
-		    memcmp(danger_components[i], s, n) == 0)
+	for (i = 0; i < pol->nnames; i++)
+		if (strlen(pol->names[i]) == n &&
+		    memcmp(pol->names[i], s, n) == 0)
 			return 1;
 	return 0;
 }
@@ -244,6 +307,7 @@ scan_classify(const struct scan_policy *pol, const char *module,
 	enum scan_class cls = SCAN_CLASS_UNKNOWN;
 	const char *dot;
 
+	pol = policy_or_default(pol);
 	if (*mod == '\0' || *name == '\0')
 		return SCAN_CLASS_UNKNOWN;
 	if (strchr(name, '.') == NULL) {
@@ -270,7 +334,7 @@ scan_classify(const struct scan_policy *pol, const char *module,
 		for (q = p; !danger;) {
 			char *e = strchr(q, '.');
 			size_t l = e ? (size_t)(e - q) : strlen(q);
-			if (dangerous_component(q, l))
+			if (dangerous_component(pol, q, l))
 				danger = 1;
 			if (e == NULL)
 				break;

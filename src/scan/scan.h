@@ -95,25 +95,35 @@ struct scan_result {
 	uint64_t ncalls;         /* REDUCE, BUILD, NEWOBJ(_EX), OBJ, INST seen */
 };
 
-/* A classification policy: built-in rules plus the caller's own. */
+/*
+ * A classification policy: rules consulted in order, the first match
+ * winning, and names that make any attribute path dangerous. The shipped
+ * rules are data, lua/firebreak/scan/policy.lua (see firebreak-scan(1)).
+ */
 struct scan_policy;
 
-/* A policy holding the built-in deny/allow lists. Caller frees. */
+/* An empty policy. Caller frees. */
 struct scan_policy *scan_policy_new(void);
 void scan_policy_free(struct scan_policy *pol);
 /*
- * Add a rule; the caller's rules are consulted before the built-in ones,
- * latest first. name "*" matches every name; module "x.*" matches x and
- * every submodule of x. Returns 0 or -FB_ERR_INVAL.
+ * Append a rule (consulted after those already there). name is an
+ * fnmatch(3) pattern; module "x.*" matches x and every submodule of x.
+ * Returns 0 or -FB_ERR_INVAL.
  */
 int scan_policy_add(struct scan_policy *pol, const char *module,
 		    const char *name, enum scan_class cls);
-/* Classify module.name; pol may be NULL for the built-in rules only. */
+/* Append a name that makes an attribute path dangerous ("system"). */
+int scan_policy_add_name(struct scan_policy *pol, const char *name);
+/* Append the rules and names of a policy file (a sandboxed Lua script). */
+int scan_policy_load(struct scan_policy *pol, const char *path);
+/* Append the user's policy, if any, then the shipped one. */
+int scan_policy_default(struct scan_policy *pol);
+/* Classify module.name; pol NULL means the default policy. */
 enum scan_class scan_classify(const struct scan_policy *pol,
 			      const char *module, const char *name);
 
 struct scan_options {
-	const struct scan_policy *policy; /* NULL: built-in */
+	const struct scan_policy *policy; /* NULL: the default policy */
 	uint64_t max_pickle;     /* largest pickle member read into memory (0: 256 MiB) */
 	uint64_t max_header;     /* largest safetensors header (0: 100 MiB) */
 	int no_hash;             /* skip the whole-file SHA-256 */
