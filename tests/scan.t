@@ -332,6 +332,47 @@ test_expect_success 'a policy file runs in the sandbox: no os.execute' '
 	[ $rc -ne 0 ] && [ ! -e pwned ]
 '
 
+# joblib.dump(..., compress=...) wraps the pickle in one compressed stream.
+compress_all() {
+	src=$1 pre=$2
+	python3 -c "
+import sys, zlib
+d = open(sys.argv[1], 'rb').read()
+open(sys.argv[2] + '-zlib.joblib', 'wb').write(zlib.compress(d, 3))
+open(sys.argv[2] + '-zf.joblib', 'wb').write(
+    b'ZF' + hex(len(d)).encode().ljust(19) + zlib.compress(d))
+" "$src" "$pre" &&
+	gzip -c "$src" >"$pre-gzip.joblib" &&
+	bzip2 -c "$src" >"$pre-bz2.joblib" &&
+	xz -c "$src" >"$pre-xz.joblib" &&
+	xz --format=lzma -c "$src" >"$pre-lzma.joblib" &&
+	lz4 -q -c "$src" >"$pre-lz4.joblib" &&
+	zstd -q -c "$src" >"$pre-zstd.joblib"
+}
+for p in gzip bzip2 xz lz4 zstd; do require_prog $p; done
+
+test_expect_success 'compressed joblib (zlib, ZF, gzip, bz2, xz, lzma, lz4, zstd): looked inside' '
+	mkdir -p cz && compress_all "$GEN/joblib-array-then-evil.joblib" cz/evil &&
+	compress_all "$GEN/joblib-array-benign.joblib" cz/good &&
+	fb scan --json cz >cz.json; rc=$?
+	expect_eq "$rc" 1 &&
+	expect_eq "$(jq -r "select(.path | test(\"evil\")) | .verdict" cz.json | sort -u)" dangerous &&
+	expect_eq "$(jq -r "select(.path | test(\"good\")) | .verdict" cz.json | sort -u)" safe &&
+	expect_eq "$(jq -r "select(.verdict == \"dangerous\") | .globals[] | select(.class == \"dangerous\") | .module + \".\" + .name" cz.json | sort -u)" posix.system &&
+	expect_eq "$(jq -s length cz.json)" 16 &&
+	expect_eq "$(jq -r ".findings[] | select(.rule == \"scan.compressed\") | .message" cz.json | sed "s/ stream.*//" | sort -u | tr "\n" " ")" \
+		"bzip2 gzip lz4 lzma xz zlib zlib (joblib ZF) zstd "
+'
+
+test_expect_success 'a truncated compressed joblib is an error, not safe' '
+	head -c 150 cz/good-zlib.joblib >cut.joblib &&
+	head -c 150 cz/good-xz.joblib >cut2.joblib &&
+	fb scan --json cut.joblib cut2.joblib >cut.json; rc=$?
+	expect_eq "$rc" 1 &&
+	expect_eq "$(jq -r .verdict cut.json | sort -u)" error &&
+	expect_eq "$(jq -r ".findings[].rule" cut.json | sort -u)" scan.compressed-damaged
+'
+
 test_expect_success 'an empty directory scans to nothing, exit 0' '
 	mkdir -p emptydir && fb scan emptydir >out 2>&1
 '

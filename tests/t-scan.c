@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <unistd.h>
 #include <yajl_tree.h>
+#include <zlib.h>
 
 #include "scan/scan.h"
 #include "tap.h"
@@ -280,6 +281,43 @@ test_path(const char *dir)
 	is_int(got, want, "scan_path scans every file");
 }
 
+/* A few kilobytes that claim megabytes stop at the pickle limit. */
+static void
+test_bomb(void)
+{
+	size_t n = 8u << 20, i;
+	unsigned char *plain = xmalloc(n), *z;
+	uLongf zn = compressBound(n);
+	struct scan_options o = { .max_pickle = 1u << 20, .no_hash = 1 };
+	struct scan_result r;
+
+	plain[0] = 0x80;
+	plain[1] = 2;
+	for (i = 2; i < n - 2; i += 2) {   /* NONE, POP: the stack stays flat */
+		plain[i] = 'N';
+		plain[i + 1] = '0';
+	}
+	plain[n - 2] = 'N';
+	plain[n - 1] = '.';
+	z = xmalloc(zn);
+	if (compress2(z, &zn, plain, n, 9) != Z_OK)
+		fatal("compress2");
+	scan_result_init(&r);
+	scan_memory(z, zn, "bomb.joblib", &o, &r);
+	ok(zn < 64 * 1024, "the bomb is small (%lu bytes)", (unsigned long)zn);
+	is_str(scan_verdict_name(r.verdict), "error", "a decompression bomb is an error");
+	ok(has_rule(&r, "scan.compressed-limit"), "named scan.compressed-limit");
+	scan_result_release(&r);
+
+	o.max_pickle = 16u << 20;
+	scan_result_init(&r);
+	scan_memory(z, zn, "bomb.joblib", &o, &r);
+	is_str(scan_verdict_name(r.verdict), "safe", "under a larger limit it is scanned: safe");
+	scan_result_release(&r);
+	free(z);
+	free(plain);
+}
+
 int
 main(void)
 {
@@ -300,6 +338,7 @@ main(void)
 	for (i = 0; i < FB_ARRAY_LEN(generated); i++)
 		check(gen, &generated[i]);
 	test_truncations(gen);
+	test_bomb();
 
 	if (access(realdir, R_OK) != 0) {
 		const char *req = getenv("FIREBREAK_REQUIRE_ALL");

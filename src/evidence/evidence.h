@@ -45,4 +45,17 @@ int evidence_zip_read_block(struct evidence_zip *z, const void **p, size_t *n);
 int evidence_zip_read_all(struct evidence_zip *z, struct fb_buf *out,
 			  size_t cap);
 
+/* ---- whole compressed streams ------------------------------------------ */
+
+/*
+ * Decompress the single compressed stream p[0..n) into out: gzip, bzip2,
+ * xz, lzma, lz4 and zstd through libarchive, zlib (and joblib's older
+ * "ZF" container around it) through zlib. *method names the compression
+ * found. Returns 0; -FB_ERR_PARSE when p is not a stream these read or is
+ * damaged or truncated (the message says which); -FB_ERR_LIMIT when the
+ * output would pass cap bytes (a decompression bomb stops there).
+ */
+int evidence_decompress(const void *p, size_t n, size_t cap,
+			struct fb_buf *out, const char **method);
+
 #endif

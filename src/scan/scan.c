@@ -316,7 +316,11 @@ zip_scan(const unsigned char *p, size_t n, const struct scan_options *opts,
 	return SCAN_FMT_ZIP;
 }
 
-/* Compressed streams joblib writes (zlib, gzip, bz2, xz, lzma, lz4). */
+static void scan_bytes_at(const unsigned char *p, size_t n,
+    uint64_t file_size, const char *name, const struct scan_options *opts,
+    struct scan_result *r, int depth);
+
+/* Compressed streams joblib writes (zlib, gzip, bz2, xz, lzma, lz4), and zstd. */
 static int
 compressed_magic(const unsigned char *p, size_t n)
 {
@@ -332,6 +336,10 @@ compressed_magic(const unsigned char *p, size_t n)
 	if (n >= 4 && memcmp(p, "\x04\x22\x4d\x18", 4) == 0)
 		return 1;
 	if (n >= 2 && memcmp(p, "ZF", 2) == 0)
+		return 1;
+	if (n >= 3 && memcmp(p, "\x5d\x00\x00", 3) == 0)  /* lzma alone */
+		return 1;
+	if (n >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)  /* zstd */
 		return 1;
 	return 0;
 }
@@ -352,10 +360,59 @@ adopt(struct scan_result *r, struct scan_result *t)
 	scan_result_init(t);
 }
 
+static void scan_bytes(const unsigned char *p, size_t n, uint64_t file_size,
+    const char *name, const struct scan_options *opts, struct scan_result *r);
+
+/*
+ * joblib.dump(..., compress=N) wraps the whole pickle in zlib (or gzip,
+ * bz2, xz, lzma, lz4): decompress it, capped like any pickle, and scan
+ * what is inside. Compression inside compression is not something joblib
+ * writes, so it is an error rather than a loop.
+ */
+static void
+scan_compressed(const unsigned char *p, size_t n, const char *name,
+		const struct scan_options *opts, struct scan_result *r,
+		int depth)
+{
+	struct fb_buf b = FB_BUF_INIT;
+	const char *method = "none";
+	int rc;
+
+	r->format = SCAN_FMT_PICKLE;
+	if (depth > 0) {
+		scan_finding_add(r, SCAN_SEV_MEDIUM, SCAN_F_ERROR,
+		    "scan.compressed-nested", NULL, 0,
+		    "a compressed stream inside a compressed stream");
+		return;
+	}
+	rc = evidence_decompress(p, n, max_pickle(opts), &b, &method);
+	if (rc != 0) {
+		scan_finding_add(r, SCAN_SEV_MEDIUM, SCAN_F_ERROR,
+		    rc == -FB_ERR_LIMIT ? "scan.compressed-limit" :
+		    "scan.compressed-damaged", NULL, 0, "%s stream: %s",
+		    method, fb_errmsg(rc));
+		fb_buf_release(&b);
+		return;
+	}
+	scan_bytes_at(b.data != NULL ? (const unsigned char *)b.data :
+	    (const unsigned char *)"", b.len, b.len, name, opts, r, depth + 1);
+	scan_finding_add(r, SCAN_SEV_INFO, 0, "scan.compressed", NULL, 0,
+	    "%s stream, %zu bytes decompressed and scanned", method, b.len);
+	fb_buf_release(&b);
+}
+
 static void
 scan_bytes(const unsigned char *p, size_t n, uint64_t file_size,
 	   const char *name, const struct scan_options *opts,
 	   struct scan_result *r)
+{
+	scan_bytes_at(p, n, file_size, name, opts, r, 0);
+}
+
+static void
+scan_bytes_at(const unsigned char *p, size_t n, uint64_t file_size,
+	      const char *name, const struct scan_options *opts,
+	      struct scan_result *r, int depth)
 {
 	static const char *const st_ext[] = { "safetensors" };
 	static const char *const npy_ext[] = { "npy" };
@@ -388,9 +445,7 @@ scan_bytes(const unsigned char *p, size_t n, uint64_t file_size,
 		return;
 	}
 	if (pickle_hint(name) && compressed_magic(p, n)) {
-		r->format = SCAN_FMT_PICKLE;
-		scan_finding_add(r, SCAN_SEV_LOW, 0, "scan.compressed", NULL, 0,
-		    "compressed stream (joblib compression?): not inspected");
+		scan_compressed(p, n, name, opts, r, depth);
 		return;
 	}
 	/*
