@@ -6,16 +6,8 @@
  * The first input byte picks the mode (JSON Lines or not) and which record
  * and context paths to use; the rest is the document.
  *
- * Build (from a configured build directory B, for config.h):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -DFB_PKGDATADIR='"/nonexistent"' -DFB_BUILDDIR='"/nonexistent"' \
- *     -DFB_SRCDIR='"/nonexistent"' \
- *     -I src -I B -o fuzz-json-stream fuzz/fuzz-json-stream.c \
- *     src/lua/host.c src/lua/json.c src/lua/ev.c src/lua/pattern.c \
- *     src/lua/modules.c src/core/buf.c src/core/err.c src/core/util.c \
- *     $(pkg-config --cflags --libs lua5.4 lua5.4-cjson yajl) -lm
- * Run:  ./fuzz-json-stream -max_total_time=60 -max_len=65536 \
- *         fuzz/corpus/json-stream
+ * Build with fuzz/build.sh (clang, libFuzzer, ASan + UBSan); run:
+ *   $TMPDIR/fb-fuzz/fuzz-json-stream -max_total_time=300 fuzz/corpus/json-stream
  */
 #include "config.h"
 

@@ -2,15 +2,8 @@
  * fuzz-pickle.c: libFuzzer harness for the pickle opcode walker and the
  * .npy header parser (the scanner's untrusted-input core).
  *
- * Build (from a configured build directory B, for config.h):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -I src -I B -o fuzz-pickle fuzz/fuzz-pickle.c \
- *     src/scan/pickle.c src/scan/npy.c src/scan/policy.c src/scan/result.c \
- *     src/scan/scan.c src/scan/safetensors.c src/scan/output.c \
- *     src/evidence/archive-read.c \
- *     src/core/buf.c src/core/err.c src/core/hash.c src/core/sanitize.c \
- *     $(pkg-config --cflags --libs yajl libarchive libcrypto)
- * Run:  ./fuzz-pickle -max_total_time=60 fuzz/corpus/pickle
+ * Build with fuzz/build.sh (clang, libFuzzer, ASan + UBSan); run:
+ *   $TMPDIR/fb-fuzz/fuzz-pickle -max_total_time=300 fuzz/corpus/pickle
  */
 #include "config.h"
 

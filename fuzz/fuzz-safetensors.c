@@ -1,13 +1,8 @@
 /*
  * fuzz-safetensors.c: libFuzzer harness for the safetensors header check.
  *
- * Build (from a configured build directory B, for config.h):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -I src -I B -o fuzz-safetensors fuzz/fuzz-safetensors.c \
- *     src/scan/safetensors.c src/scan/result.c src/scan/policy.c \
- *     src/core/buf.c src/core/err.c src/core/sanitize.c \
- *     $(pkg-config --cflags --libs yajl)
- * Run:  ./fuzz-safetensors -max_total_time=60 fuzz/corpus/safetensors
+ * Build with fuzz/build.sh (clang, libFuzzer, ASan + UBSan); run:
+ *   $TMPDIR/fb-fuzz/fuzz-safetensors -max_total_time=300 fuzz/corpus/safetensors
  */
 #include "config.h"
 
