@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "scan/scan-int.h"
 
@@ -36,6 +37,7 @@ enum vkind {
 #define VF_SHAPE 8u    /* dict: shape known */
 #define VF_ITEM 16u    /* dict: itemsize known */
 #define VF_ALIGN 32u   /* dict: numpy_array_alignment_bytes present */
+#define VF_SET 128u    /* a dense memo slot that was written */
 
 struct val {
 	uint8_t kind;
@@ -68,6 +70,7 @@ struct walk {
 	size_t nmarks, malloc_;
 	struct val *dense;       /* memo keys 0..dense_cap-1, the usual case */
 	size_t dense_cap;
+	size_t dense_map;        /* slots reserved by mmap (0: heap) */
 	struct memo_slot *memo;  /* sparse keys */
 	size_t memo_cap, memo_used, memo_max, stack_max;
 	char **arena;
@@ -85,7 +88,8 @@ struct walk {
  * at most ~10x the pickle's size, and usually far less.
  */
 #define MIN_LIMIT ((size_t)1 << 20)
-#define V_UNSET 0xffu  /* a dense memo slot never written */
+/* Past this many dense memo slots, they live in one reserved mapping. */
+#define DENSE_MAP_MIN ((size_t)1 << 16)
 
 static const unsigned char torch_magic[10] = {
 	0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19
@@ -231,7 +235,7 @@ memo_find(struct walk *w, uint64_t key, int create)
 static struct val *
 memo_dense(struct walk *w, uint64_t key, int create)
 {
-	size_t ncap, i;
+	size_t ncap;
 
 	if (key < w->dense_cap)
 		return &w->dense[key];
@@ -240,9 +244,32 @@ memo_dense(struct walk *w, uint64_t key, int create)
 		return NULL;
 	for (ncap = w->dense_cap ? w->dense_cap : 1024; ncap <= key; ncap *= 2)
 		;
-	w->dense = xrealloc(w->dense, ncap * sizeof(*w->dense));
-	for (i = w->dense_cap; i < ncap; i++)
-		w->dense[i].kind = V_UNSET;
+	if (ncap > w->memo_max)
+		ncap = w->memo_max;
+	if (w->dense_map == 0 && ncap >= DENSE_MAP_MIN) {
+		/*
+		 * A big state dict: reserve room for the memo's limit once, in
+		 * huge pages where the kernel allows, so growing never copies
+		 * and pages arrive zeroed (zero flags: never written). Only
+		 * what dense keys touch is ever backed by memory.
+		 */
+		size_t len = w->memo_max * sizeof(*w->dense);
+		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (m != MAP_FAILED) {
+			(void)madvise(m, len, MADV_HUGEPAGE);
+			memcpy(m, w->dense, w->dense_cap * sizeof(*w->dense));
+			free(w->dense);
+			w->dense = m;
+			w->dense_map = w->memo_max;
+		}
+	}
+	if (w->dense_map == 0) {
+		w->dense = xrealloc(w->dense, ncap * sizeof(*w->dense));
+		memset(w->dense + w->dense_cap, 0,
+		    (ncap - w->dense_cap) * sizeof(*w->dense));
+	}
 	w->dense_cap = ncap;
 	return &w->dense[key];
 }
@@ -254,12 +281,13 @@ memo_put(struct walk *w, uint64_t key, size_t pos)
 	struct memo_slot *s;
 
 	if ((d = memo_dense(w, key, 1)) != NULL) {
-		if (d->kind == V_UNSET) {
+		if (!(d->flags & VF_SET)) {
 			if (w->memo_used >= w->memo_max)
 				return -1;
 			w->memo_used++;
 		}
 		*d = v;
+		d->flags |= VF_SET;
 		return 0;
 	}
 	if (w->memo_used >= w->memo_max && memo_find(w, key, 0) == NULL)
@@ -276,8 +304,12 @@ memo_get(struct walk *w, uint64_t key, size_t pos)
 	struct memo_slot *s = NULL;
 	struct val u = { .kind = V_UNKNOWN };
 
-	if (d != NULL && d->kind != V_UNSET)
-		return push(w, *d);
+	if (d != NULL && (d->flags & VF_SET)) {
+		struct val c = *d;
+
+		c.flags &= ~VF_SET;
+		return push(w, c);
+	}
 	if (d == NULL)
 		s = memo_find(w, key, 0);
 	if (s == NULL) {
@@ -736,7 +768,10 @@ walk_release(struct walk *w)
 	free(w->stack);
 	free(w->marks);
 	free(w->memo);
-	free(w->dense);
+	if (w->dense_map != 0)
+		munmap(w->dense, w->dense_map * sizeof(*w->dense));
+	else
+		free(w->dense);
 }
 
 void
