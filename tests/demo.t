@@ -2,6 +2,7 @@
 # demo: the workspace `./dev demo` opens is built from the project's own
 # data, and shows each capability.
 . "$FB_SRCDIR/tests/lib.sh"
+require_prog sqlite3
 
 export FIREBREAK_WORKSPACE="$TEST_TMP/demo/ws"
 mkdir -p "$TEST_TMP/demo"
@@ -18,6 +19,14 @@ test_expect_success 'it shows findings, the poisoned model, suppressions and the
 	expect_grep "lab hosts, accepted risk" show &&
 	expect_grep "audit chain intact" show &&
 	! grep -q "$(printf "\033")" show
+'
+
+test_expect_success 'the poisoned checkpoint is one finding located on both hosts' '
+	sqlite3 "$FIREBREAK_WORKSPACE/store.db" "SELECT DISTINCT l.host FROM finding_locations l
+		JOIN findings f ON f.id = l.finding
+		WHERE f.source = \"firebreak-scan\" AND f.rule_id = \"pickle.dangerous-global\"
+		ORDER BY 1" >hosts &&
+	expect_eq "$(cat hosts | tr "\n" " ")" "gpu-07 gpu-12 "
 '
 
 test_done

@@ -373,6 +373,27 @@ test_expect_success 'a truncated compressed joblib is an error, not safe' '
 	expect_eq "$(jq -r ".findings[].rule" cut.json | sort -u)" scan.compressed-damaged
 '
 
+test_expect_success '--host and --root: copies from two hosts are one finding, located per host' '
+	for h in gpu-a gpu-b; do
+		mkdir -p "hosts/$h/srv/models/m/v7" &&
+		evil_pickle "hosts/$h/srv/models/m/v7/model.pkl" || return 1
+	done &&
+	rm -rf "$WS" && fb -w "$WS" init >/dev/null &&
+	fb -w "$WS" scan --ingest --host gpu-a --root hosts/gpu-a hosts/gpu-a >/dev/null
+	fb -w "$WS" scan --ingest --host gpu-b --root hosts/gpu-b hosts/gpu-b >/dev/null
+	fb scan --json --host gpu-a --root hosts/gpu-a hosts/gpu-a >h.json
+	expect_eq "$(jq -r "[.host, .path] | join(\" \")" h.json)" "gpu-a /srv/models/m/v7/model.pkl" &&
+	expect_eq "$(sql "SELECT count(*) FROM findings")" 1 &&
+	expect_eq "$(sql "SELECT host || \" \" || path FROM finding_locations ORDER BY host")" \
+		"$(printf "gpu-a /srv/models/m/v7/model.pkl\ngpu-b /srv/models/m/v7/model.pkl")" &&
+	expect_eq "$(sql "SELECT group_concat(value) FROM (SELECT value FROM assets WHERE type = \"host\" ORDER BY value)")" "gpu-a,gpu-b"
+'
+
+test_expect_code 2 'a path outside --root is a usage error' '
+	fb scan --root hosts/gpu-a hosts/gpu-b 2>err; rc=$?
+	expect_grep "not under --root" err && exit $rc
+'
+
 test_expect_success 'an empty directory scans to nothing, exit 0' '
 	mkdir -p emptydir && fb scan emptydir >out 2>&1
 '

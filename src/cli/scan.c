@@ -1,6 +1,7 @@
 /* scan.c: firebreak scan — model files that would run code when loaded. */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,31 @@ struct scan_run {
 	uint64_t count[SCAN_VERDICT_DANGEROUS + 1];
 	struct fb_buf jsonl;   /* what --ingest stores: the findings only */
 	uint64_t ningest;
+	const char *host;      /* --host: the files are a copy of this host's */
+	char *root;            /* --root: ...taken from under this directory */
 };
+
+/*
+ * With --root, a file's path is reported as the path it had on its host:
+ * ROOT/srv/models/m.pt is /srv/models/m.pt. Returns an allocated path, or
+ * NULL when there is no --root.
+ */
+static char *
+host_path(const struct scan_run *run, const char *path)
+{
+	char *abs;
+	size_t n;
+
+	if (run->root == NULL || (abs = realpath(path, NULL)) == NULL)
+		return NULL;
+	n = strlen(run->root);
+	if (strncmp(abs, run->root, n) == 0 && abs[n] == '/') {
+		memmove(abs, abs + n, strlen(abs + n) + 1);
+		return abs;
+	}
+	free(abs);
+	return NULL;
+}
 
 static void
 progress_clear(struct scan_run *run)
@@ -173,7 +198,8 @@ keep_for_ingest(struct scan_run *run, const struct scan_result *r)
 		copy.nglobals = n;
 		copy.globals_capped = 1;
 	}
-	abs = realpath(r->path, NULL);
+	/* on_result already mapped the path under --root */
+	abs = run->root != NULL ? NULL : realpath(r->path, NULL);
 	if (abs != NULL)
 		copy.path = abs;
 	scan_result_json(&copy, &run->jsonl);
@@ -185,10 +211,13 @@ keep_for_ingest(struct scan_run *run, const struct scan_result *r)
 }
 
 static int
-on_result(void *ctx, const struct scan_result *r, int rc)
+on_result(void *ctx, const struct scan_result *res, int rc)
 {
 	struct scan_run *run = ctx;
 	struct fb_buf line = FB_BUF_INIT;
+	struct scan_result mapped;
+	const struct scan_result *r = res;
+	char *hp = NULL;
 
 	if (rc != 0) {
 		/* this file or directory only: report it and go on */
@@ -196,6 +225,13 @@ on_result(void *ctx, const struct scan_result *r, int rc)
 		cli_fail(rc);
 		run->nfailed++;
 		return 0;
+	}
+	if (run->host != NULL || run->root != NULL) {
+		mapped = *res;
+		mapped.host = run->host;
+		if ((hp = host_path(run, res->path)) != NULL)
+			mapped.path = hp;
+		r = &mapped;
 	}
 	run->nfiles++;
 	run->bytes += r->size;
@@ -212,6 +248,7 @@ on_result(void *ctx, const struct scan_result *r, int rc)
 	} else {
 		print_row(run, r);
 	}
+	free(hp);
 	if (ferror(stdout))
 		return fb_err(FB_ERR_IO, "cannot write output");
 	if (run->progress)
@@ -278,6 +315,8 @@ scan_run(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "ingest", no_argument, NULL, 'I' },
 		{ "policy", required_argument, NULL, 'P' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "root", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_run run;
@@ -298,6 +337,23 @@ scan_run(int argc, char **argv)
 				return cli_fail(rc);
 			}
 			break;
+		case 'H':
+			if (*optarg == '\0' || strlen(optarg) > 255 ||
+			    !fb_utf8_valid(optarg, strlen(optarg))) {
+				scan_policy_free(pol);
+				cli_error("--host: a host name, at most 255 bytes");
+				return FB_EXIT_USAGE;
+			}
+			run.host = optarg;
+			break;
+		case 'R':
+			free(run.root);
+			if ((run.root = realpath(optarg, NULL)) == NULL) {
+				scan_policy_free(pol);
+				return cli_fail(fb_err(FB_ERR_NOENT, "--root '%s': "
+				    "%s", optarg, strerror(errno)));
+			}
+			break;
 		case 'h': scan_policy_free(pol); return 0;
 		default: scan_policy_free(pol); return FB_EXIT_USAGE;
 		}
@@ -309,8 +365,23 @@ scan_run(int argc, char **argv)
 	opts.policy = pol;
 	if (optind >= argc) {
 		scan_policy_free(pol);
+		free(run.root);
 		cli_error("nothing to scan: give a FILE or DIRECTORY");
 		return cli_usage();
+	}
+	for (i = optind; run.root != NULL && i < argc; i++) {
+		char *abs = realpath(argv[i], NULL);
+		size_t n = strlen(run.root);
+		int under = abs != NULL && strncmp(abs, run.root, n) == 0 &&
+		    (abs[n] == '/' || abs[n] == '\0');
+
+		free(abs);
+		if (!under) {
+			scan_policy_free(pol);
+			free(run.root);
+			cli_error("'%s' is not under --root", argv[i]);
+			return FB_EXIT_USAGE;
+		}
 	}
 	/* A missing workspace is found before minutes of scanning. */
 	if (run.ingest && (rc = cli_open_store(0, &s)) != 0) {
@@ -346,13 +417,15 @@ out:
 		status = cli_fail(fb_err(FB_ERR_IO, "cannot write output"));
 	store_close(s);
 	scan_policy_free(pol);
+	free(run.root);
 	fb_buf_release(&run.jsonl);
 	return status;
 }
 
 const struct cli_command cli_cmd_scan = {
 	"scan", "find model files that would run code when loaded",
-	"usage: firebreak scan [--json] [--ingest] [--policy FILE] PATH...\n"
+	"usage: firebreak scan [--json] [--ingest] [--policy FILE]\n"
+	"                      [--host NAME [--root DIR]] PATH...\n"
 	"\n"
 	"Scan model files, and every regular file under a directory, for\n"
 	"code that loading them would run (pickle globals in PyTorch, NumPy\n"
@@ -364,6 +437,10 @@ const struct cli_command cli_cmd_scan = {
 	"      --ingest  store dangerous, error and suspicious files as findings\n"
 	"                of kind model: one per file content and rule, with a\n"
 	"                location per path\n"
+	"      --host NAME  the files are a copy of host NAME's: its findings'\n"
+	"                locations and assets name it\n"
+	"      --root DIR  the copy was taken from under DIR: report each path\n"
+	"                as it was on the host (DIR/srv/m.pt is /srv/m.pt)\n"
 	"      --policy FILE  classify globals by FILE's rules first (repeatable;\n"
 	"                then $XDG_CONFIG_HOME/firebreak/scan-policy.lua, then\n"
 	"                the shipped lua/firebreak/scan/policy.lua)\n"

@@ -54,6 +54,11 @@ scan_result_json(const struct scan_result *r, struct fb_buf *out)
 	yajl_gen_map_open(g);
 	gen_key(g, "path");
 	gen_str(g, r->path);
+	gen_key(g, "host");
+	if (r->host != NULL)
+		gen_str(g, r->host);
+	else
+		yajl_gen_null(g);
 	gen_key(g, "size");
 	gen_u64(g, r->size);
 	gen_key(g, "sha256");

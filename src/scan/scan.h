@@ -82,6 +82,7 @@ struct scan_global {
 
 struct scan_result {
 	char *path;              /* owned */
+	const char *host;        /* borrowed: where the file came from, or NULL */
 	enum scan_format format;
 	enum scan_verdict verdict;
 	char sha256[FB_SHA256_HEX]; /* "" when not computed */

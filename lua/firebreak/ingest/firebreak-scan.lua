@@ -135,9 +135,13 @@ function M.parse_record(rec, ctx, emit)
     identity.path = path
   end
   local locations = {}
+  local host = str(rec.host, 255)
+  if host then
+    assets[#assets + 1] = { type = "host", value = host }
+  end
   if path then
     assets[#assets + 1] = { type = "file", value = path }
-    locations[1] = { path = path }
+    locations[1] = { path = path, host = host }
   end
 
   emit {
