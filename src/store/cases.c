@@ -866,7 +866,8 @@ store_case_timeline(struct store *s, int64_t id, store_timeline_cb cb,
 
 	if ((rc = case_lookup(s, id, NULL, NULL)) != 0)
 		return rc;
-	if ((rc = store_prepare(s, TIMELINE_SQL "SELECT * FROM tl ORDER BY "
+	if ((rc = store_prepare(s, TIMELINE_SQL "SELECT *, CASE WHEN json_valid(data) THEN "
+	    "json_extract(data,'$.reason') END FROM tl ORDER BY "
 	    "event_time, recorded_time, id=0 DESC, id, finding", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -880,6 +881,7 @@ store_case_timeline(struct store *s, int64_t id, store_timeline_cb cb,
 			.data = col_text(st, 7),
 			.finding = sqlite3_column_int64(st, 8),
 			.evidence = sqlite3_column_int64(st, 9),
+			.reason = col_text(st, 10),
 		};
 		if ((rc = cb(ctx, &row)) != 0)
 			break;

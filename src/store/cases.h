@@ -167,6 +167,7 @@ struct store_timeline_row {
 	const char *actor, *actor_kind, *kind, *text;
 	const char *data;          /* JSON object text or NULL */
 	int64_t finding, evidence;
+	const char *reason;        /* a link's reason (data.reason), or NULL */
 };
 typedef int (*store_timeline_cb)(void *ctx, const struct store_timeline_row *r);
 int store_case_timeline(struct store *s, int64_t id, store_timeline_cb cb,
