@@ -603,13 +603,13 @@ print_timeline_row(void *ctx, const struct store_timeline_row *r)
 		return 0;
 	}
 	if (t->n == 1)
-		printf("%-20s  %-20s  %-16s  %-14s  %s\n", "EVENT TIME",
+		printf("%-20s  %-20s  %-22s  %-14s  %s\n", "EVENT TIME",
 		    "RECORDED", "ACTOR", "KIND", "WHAT");
 	printf("%-20s  %-20s  ", r->event_time, r->recorded_time);
 	{
 		char *a = fb_sanitize_str(r->actor, 0);
-		char *who = xasprintf("%.10s(%s)", a, r->actor_kind);
-		printf("%-16.16s  %-14s  ", who, r->kind);
+		char *who = xasprintf("%.12s (%s)", a, r->actor_kind);
+		printf("%-22.22s  %-14s  ", who, r->kind);
 		free(who);
 		free(a);
 	}

@@ -160,18 +160,20 @@ link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
 {
 	sqlite3_stmt *st;
 	struct fb_json *j;
-	char *data, *title;
+	char *data, *title, when[FB_TIME_LEN];
 	int64_t old;
 	int rc;
 
-	if ((rc = store_cached(s, "SELECT coalesce(case_id,0), title FROM "
-	    "findings WHERE id=?1", &st)) != 0)
+	if ((rc = store_cached(s, "SELECT coalesce(case_id,0), title, "
+	    "coalesce(event_time,first_seen) FROM findings WHERE id=?1",
+	    &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, fid);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return fb_err(FB_ERR_NOENT, "no finding %lld", (long long)fid);
 	old = sqlite3_column_int64(st, 0);
 	title = xstrdup(col_text(st, 1));
+	snprintf(when, sizeof(when), "%s", col_text(st, 2));
 	sqlite3_reset(st);
 	if (old == id) {
 		free(title);
@@ -189,6 +191,9 @@ link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
 	j = fb_json_new();
 	fb_json_obj_begin(j);
 	fb_json_kstr(j, "reason", reason);
+	/* The source's time as linked: a finding that fires again later
+	 * moves its event_time, but the incident began at the first. */
+	fb_json_kstr(j, "event_time", when);
 	if (old != 0)
 		fb_json_kint(j, "from_case", old);
 	fb_json_obj_end(j);
@@ -617,8 +622,11 @@ fail:
 
 /* Clock start: the earliest linked finding's source time, else opening. */
 #define FIRST_EVENT_SQL                                                     \
-	"coalesce((SELECT min(coalesce(g.event_time,g.first_seen)) FROM "    \
-	"findings g WHERE g.case_id=c.id),c.opened_at)"
+	"coalesce((SELECT min(t) FROM (SELECT coalesce(g.event_time,"        \
+	"g.first_seen) AS t FROM findings g WHERE g.case_id=c.id UNION ALL " \
+	"SELECT json_extract(e.data,'$.event_time') FROM case_events e JOIN " \
+	"findings g ON g.id=e.finding AND g.case_id=c.id WHERE "             \
+	"e.kind='link' AND json_valid(e.data))),c.opened_at)"
 #define SINCE_SQL(col)                                                      \
 	"CASE WHEN c." col " IS NULL THEN -1 ELSE max(0,unixepoch(c." col   \
 	")-unixepoch(" FIRST_EVENT_SQL ")) END"
@@ -845,7 +853,11 @@ store_case_show_json(struct store *s, int64_t id, char **json)
 	"e.kind,CASE WHEN e.case_id<>?1 THEN '[case #'||e.case_id||'] ' "   \
 	"ELSE '' END||coalesce(e.text,''),e.data,e.finding,e.evidence "     \
 	"FROM case_events e WHERE e.case_id IN (SELECT id FROM tree) "      \
-	"UNION ALL SELECT 0,coalesce(f.event_time,f.first_seen),"            \
+	"UNION ALL SELECT 0,coalesce((SELECT min(json_extract(l.data,"       \
+	"'$.event_time')) FROM case_events l WHERE l.finding=f.id AND "      \
+	"l.kind='link' AND json_valid(l.data) AND json_extract(l.data,"      \
+	"'$.event_time')<coalesce(f.event_time,f.first_seen)),"             \
+	"coalesce(f.event_time,f.first_seen)),"                              \
 	"f.first_seen,f.source,'source','finding','['||"                     \
 	SEV_NAME_SQL("f.severity") "||'] '||f.source||': '||f.title,"        \
 	"json_object('rule_id',f.rule_id,'event_time_assumed_utc',"          \
