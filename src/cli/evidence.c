@@ -84,6 +84,14 @@ add_one(struct store *s, const char *arg, int64_t case_id, const char *note,
 }
 
 static int
+case_exists(void *ctx, const struct store_case_row *r)
+{
+	(void)ctx;
+	(void)r;
+	return 0;
+}
+
+static int
 evidence_add(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -119,6 +127,11 @@ evidence_add(int argc, char **argv)
 	}
 	if ((rc = cli_open_store(0, &s)) != 0)
 		return cli_fail(rc);
+	/* An unknown case fails every file alike: say so before copying. */
+	if ((rc = store_case_get(s, case_id, case_exists, NULL)) != 0) {
+		store_close(s);
+		return cli_fail(rc);
+	}
 	store_config_int(s, "evidence.max_bytes", &limit);
 	fb_err_clear();
 	for (i = optind; i < argc; i++) {
@@ -133,10 +146,6 @@ evidence_add(int argc, char **argv)
 		} else {
 			last = cli_fail(rc);
 			failed++;
-			/* A missing case fails every file alike: stop. */
-			if (rc == -FB_ERR_NOENT && strstr(fb_errmsg(rc),
-			    "no case") != NULL)
-				break;
 		}
 	}
 	store_close(s);
