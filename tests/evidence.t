@@ -143,9 +143,25 @@ test_expect_success 'a team workspace stores blobs group-readable' '
 	expect_eq "$(stat -c %a "$TEST_TMP/team/blobs/$(echo "$SHA" | cut -c1-2)")" 2770
 '
 
+test_expect_success 'merging a case hands its evidence over; custody says so and verifies' '
+	fbw case new "umbrella incident" >/dev/null &&
+	fbw case merge 1 2 &&
+	expect_eq "$(fbw evidence ls --case 2 --json | wc -l)" 4 &&
+	fbw evidence show --json 1 | jq -c ".custody[]" >cust &&
+	expect_eq "$(jq -r .action cust | tr "\n" " ")" "collected transferred " &&
+	expect_eq "$(jq -r .holder cust | tail -n 1)" "case #2" &&
+	expect_eq "$(sed -n 2p cust | jq -r .prev_hash)" "$(sed -n 1p cust | jq -r .hash)" &&
+	while read -r row; do
+		expect_eq "$(printf "%s" "$row" | jq -cS "del(.hash)" | tr -d "\n" | sha256sum | cut -d" " -f1)" \
+		    "$(printf "%s" "$row" | jq -r .hash)" || exit 1
+	done <cust &&
+	fbw evidence check
+'
+
 test_expect_success 'every change is audited, and the chain verifies' '
 	fbw audit ls --json | jq -r .action >actions &&
 	expect_eq "$(grep -cx evidence.add actions)" 4 &&
+	grep -qx case.merge actions &&
 	grep -qx evidence.check actions &&
 	fbw audit verify
 '
