@@ -129,6 +129,12 @@ test_expect_code 4 'some files stored, some not: partial' '
 	fbw evidence add --case 1 other.txt no-such-file
 '
 
+test_expect_code 2 'a FIFO is refused, not waited on' '
+	mkfifo pipe &&
+	fbw evidence add --case 1 pipe 2>err; rc=$?
+	grep -q "not a regular file" err && exit $rc
+'
+
 test_expect_code 3 'a file over evidence.max_bytes is refused' '
 	fbw config set evidence.max_bytes 1K &&
 	fbw evidence add --case 1 core.bin; rc=$?

@@ -451,7 +451,7 @@ case_note(int argc, char **argv)
 	if ((rc = need_case(argv[optind], &id)) != 0)
 		return rc;
 	if (strcmp(argv[optind + 1], "-") == 0) {
-		if ((rc = fb_buf_read_file(&text, "-", 1 << 20)) != 0)
+		if ((rc = fb_buf_read_file(&text, "-", STORE_CASE_TEXT_MAX)) != 0)
 			return cli_fail(rc);
 		while (text.len > 0 && text.data[text.len - 1] == '\n')
 			fb_buf_setlen(&text, text.len - 1);

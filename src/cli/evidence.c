@@ -45,10 +45,12 @@ add_one(struct store *s, const char *arg, int64_t case_id, const char *note,
 	const char *base;
 	int fd, rc;
 
-	if ((fd = open(arg, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* Non-blocking until we know it is a file: a FIFO would hang. */
+	if ((fd = open(arg, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return fb_err(errno == ENOENT ? FB_ERR_NOENT : FB_ERR_IO,
 		    "cannot open '%s': %s", arg, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, 0) != 0) {
 		close(fd);
 		return fb_err(FB_ERR_INVAL, "'%s' is not a regular file", arg);
 	}
