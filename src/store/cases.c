@@ -938,10 +938,13 @@ store_case_show_json(struct store *s, int64_t id, char **json)
 	"f.event_time_assumed_utc,'status',f.status),f.id,NULL "            \
 	"FROM findings f WHERE f.case_id=?1 "                                \
 	"UNION ALL SELECT 0,i.time,i.time,i.actor,'ingest','ingest',"       \
-	"'ingest #'||i.id||' ('||i.format||') saw finding #'||f.id,"        \
-	"json_object('ingest',i.id,'path',i.path,'sha256',i.sha256),f.id,"  \
-	"NULL FROM findings f JOIN ingests i ON i.id IN (f.first_ingest,"   \
-	"f.last_ingest) WHERE f.case_id=?1) "
+	"'ingest #'||i.id||' ('||i.format||') saw '||CASE WHEN count(*)=1 " \
+	"THEN 'finding #' ELSE 'findings #' END||group_concat(f.id,', #'),"  \
+	"json_object('ingest',i.id,'path',i.path,'sha256',i.sha256,"        \
+	"'findings',json_group_array(f.id)),CASE WHEN count(*)=1 THEN "     \
+	"min(f.id) END,NULL FROM (SELECT * FROM findings WHERE case_id=?1 "  \
+	"ORDER BY id) f JOIN ingests i ON i.id IN (f.first_ingest,"         \
+	"f.last_ingest) GROUP BY i.id) "
 
 int
 store_case_timeline(struct store *s, int64_t id, store_timeline_cb cb,
