@@ -99,6 +99,14 @@ test_expect_success 'case suggest finds the related low finding, with its reason
 	expect_eq "$(jq -r .reason sugg)" "shares host:gpu-07"
 '
 
+test_expect_success 'case suggest matches one model hash spelt two ways' '
+	fbw case unlink "$MODELCASE" "$MSCAN" &&
+	fbw case suggest --json "$MODELCASE" >sugg &&
+	expect_eq "$(jq -r .finding sugg)" "$MSCAN" &&
+	expect_eq "$(jq -r .reason sugg)" "shares model:sha256:$MODEL_SHA" &&
+	fbw case link "$MODELCASE" "$MSCAN" --reason "$(jq -r .reason sugg)"
+'
+
 test_expect_success 'the timeline is ordered by event time and keeps both clocks' '
 	fbw case note "$HOST" "=HYPERLINK(\"http://x\",\"click\")" &&
 	printf "%s\n" "@SUM(1+1)" | fbw case note "$HOST" - &&

@@ -1038,14 +1038,22 @@ store_case_suggest(struct store *s, int64_t id,
 
 	if ((rc = case_lookup(s, id, NULL, NULL)) != 0)
 		return rc;
-	if ((rc = store_prepare(s, "SELECT DISTINCT f.id, f.severity, f.title, "
-	    "f.source, f.status, coalesce(f.case_id,0), a.type, a.value FROM "
-	    "findings f JOIN finding_assets fa ON fa.finding=f.id JOIN assets "
-	    "a ON a.id=fa.asset WHERE coalesce(f.case_id,0)<>?1 AND f.status "
-	    "NOT IN ('false_positive') AND fa.asset IN (SELECT ca.asset FROM "
-	    "finding_assets ca JOIN findings cf ON cf.id=ca.finding WHERE "
-	    "cf.case_id=?1) ORDER BY f.severity DESC, f.id, a.type, a.value",
-	    &st)) != 0)
+	/*
+	 * Assets compared loosely (case, a "sha256:" prefix), since two tools
+	 * rarely spell one model hash alike; the rules then decide which
+	 * asset types tie findings together and word the reason.
+	 */
+	if ((rc = store_prepare(s, "WITH mine(type, v) AS (SELECT DISTINCT "
+	    "a.type, lower(replace(a.value,'sha256:','')) FROM findings cf "
+	    "JOIN finding_assets ca ON ca.finding=cf.id JOIN assets a ON "
+	    "a.id=ca.asset WHERE cf.case_id=?1), near(id) AS (SELECT a.id "
+	    "FROM assets a JOIN mine m ON m.type=a.type AND m.v=lower(replace("
+	    "a.value,'sha256:',''))) SELECT DISTINCT f.id, f.severity, "
+	    "f.title, f.source, f.status, coalesce(f.case_id,0), a.type, "
+	    "a.value FROM near n JOIN finding_assets fa ON fa.asset=n.id JOIN "
+	    "findings f ON f.id=fa.finding JOIN assets a ON a.id=n.id WHERE "
+	    "coalesce(f.case_id,0)<>?1 AND f.status<>'false_positive' ORDER BY "
+	    "f.severity DESC, f.id, a.type, a.value", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	rc = shared_rows(s, st, cb, ctx);
