@@ -156,10 +156,14 @@ case_live(struct store *s, int64_t id)
 	return 0;
 }
 
-/* Link one finding (in the caller's transaction). */
+/*
+ * Link one finding (in the caller's transaction). keep_grouped: leave a
+ * finding that is already in a case where it is (correlation proposes
+ * only for ungrouped findings; one grouped since must not move silently).
+ */
 static int
 link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
-    enum store_actor_kind ak)
+    enum store_actor_kind ak, int keep_grouped)
 {
 	sqlite3_stmt *st;
 	struct fb_json *j;
@@ -178,7 +182,7 @@ link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
 	title = xstrdup(col_text(st, 1));
 	snprintf(when, sizeof(when), "%s", col_text(st, 2));
 	sqlite3_reset(st);
-	if (old == id) {
+	if (old == id || (old != 0 && keep_grouped)) {
 		free(title);
 		return 0;
 	}
@@ -274,7 +278,7 @@ new_case(struct store *s, const struct store_case_in *in,
 		const char *r = reasons ? reasons[i] :
 		    in->reason ? in->reason : "by hand";
 		if ((rc = link_one(s, id, in->findings[i], r,
-		    in->actor_kind)) != 0)
+		    in->actor_kind, reasons != NULL)) != 0)
 			goto fail;
 	}
 	j = fb_json_new();
@@ -384,7 +388,7 @@ store_case_link(struct store *s, int64_t id, const int64_t *findings,
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = link_one(s, id, findings[i], reason, kind);
+		rc = link_one(s, id, findings[i], reason, kind, 0);
 	j = fb_json_new();
 	fb_json_obj_begin(j);
 	json_ids(j, "findings", findings, n);
