@@ -206,7 +206,10 @@ test_expect_success 'linking a finding of another case moves it; both timelines 
 test_expect_success 'case ls takes the filter grammar (case and finding terms)' '
 	expect_eq "$(fbw case ls --json severity=critical | jq -r .id | sort -n | tr "\n" " ")" "1 2 " &&
 	expect_eq "$(fbw case ls --json "model:sha256:$MODEL_SHA" | jq -r .id)" "$MODELCASE" &&
-	expect_eq "$(fbw case ls --json source=trivy | jq -r .id)" "$HOST"
+	expect_eq "$(fbw case ls --json source=trivy | jq -r .id)" "$HOST" &&
+	fbw case status "$MODELCASE" eradicated &&
+	expect_eq "$(fbw case ls --json status=eradicated | jq -r .id)" "$MODELCASE" &&
+	fbw case status "$MODELCASE" open
 '
 
 test_expect_success 'acknowledgement lives as long as the alert' '
@@ -265,7 +268,7 @@ test_expect_success 'every change is in the audit chain, and it verifies' '
 		grep -qx "$a" actions || { echo "no $a in the audit"; exit 1; }
 	done &&
 	expect_eq "$(grep -cx case.note actions)" 3 &&
-	expect_eq "$(grep -cx case.status actions)" 3 &&
+	expect_eq "$(grep -cx case.status actions)" 5 &&
 	fbw audit verify
 '
 
