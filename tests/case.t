@@ -262,6 +262,23 @@ test_expect_success 'titles and notes reach the terminal inert' '
 	expect_grep "\\x1b\]52" show && expect_grep "\\u202e" ls
 '
 
+test_expect_success 'user rules in XDG_CONFIG_HOME replace the shipped ones' '
+	mkdir -p "$XDG_CONFIG_HOME/firebreak" &&
+	cat >"$XDG_CONFIG_HOME/firebreak/correlate.lua" <<-\EOF &&
+	local M = {}
+	function M.group(rows, emit)
+	  local ids = {}
+	  for _, r in ipairs(rows) do ids[#ids + 1] = { id = r.finding, reason = "site rule" } end
+	  if #ids > 0 then emit { title = "everything", severity = "high", findings = { ids[1] } } end
+	end
+	return M
+	EOF
+	fbw correlate --json --min-severity info >p &&
+	expect_eq "$(jq -r .title p)" everything &&
+	expect_eq "$(jq -r ".findings[0].reason" p)" "site rule" &&
+	rm "$XDG_CONFIG_HOME/firebreak/correlate.lua"
+'
+
 test_expect_success 'every change is in the audit chain, and it verifies' '
 	fbw audit ls --json | jq -r .action >actions &&
 	for a in case.new case.link case.unlink case.merge case.note case.status case.assign finding.status; do
