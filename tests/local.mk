@@ -21,6 +21,8 @@ SHELL_TESTS = \
 	tests/ingest.t \
 	tests/filter.t \
 	tests/suppress.t \
+	tests/gateway.t \
+	tests/gateway-fixtures.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)
