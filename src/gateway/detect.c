@@ -46,18 +46,25 @@ struct samples {
 	unsigned nall, nflag;
 };
 
+/* One window's counts. */
+struct win {
+	int open;
+	int64_t start, first, last;
+	int64_t req, in, out, rl, auth, revoked, reported;
+	struct samples *smp;
+};
+
 struct subj {
 	uint64_t key;
 	char ip[GW_IP_LEN];
-	unsigned is_ip : 1, open : 1, dirty : 1, seen : 1, revoked : 1;
+	unsigned is_ip : 1, dirty : 1, seen : 1, revoked : 1;
 	int64_t revoked_at;
 	/* baseline over closed active windows */
 	int64_t n;
 	double req_mean, req_var, out_mean, out_var;
-	/* the open window */
-	int64_t o_start, o_first, o_last;
-	int64_t o_req, o_in, o_out, o_rl, o_auth, o_revoked, o_reported;
-	struct samples *smp;
+	/* the open window, and one for events older than it (an older log
+	 * read after a newer one): judged, never folded into the baseline */
+	struct win o, late;
 	/* this input, for the keys table */
 	int64_t seen_first, seen_last, seen_req;
 	char owner[64];
@@ -250,7 +257,7 @@ json_num(struct fb_json *j, const char *key, double v)
 }
 
 static int
-emit(struct run *run, struct subj *sj, int rule)
+emit(struct run *run, struct subj *sj, const struct win *w, int rule)
 {
 	static const struct {
 		int rule;
@@ -277,8 +284,8 @@ emit(struct run *run, struct subj *sj, int rule)
 			break;
 	subj_name(sj, name);
 	who = name + (sj->is_ip ? 3 : 4);
-	fb_time_fmt(sj->o_start, wstart);
-	fb_time_fmt(sj->o_first, etime);
+	fb_time_fmt(w->start, wstart);
+	fb_time_fmt(w->first, etime);
 	window_label(run->cfg.window, wl, sizeof(wl));
 
 	j = fb_json_new();
@@ -291,28 +298,28 @@ emit(struct run *run, struct subj *sj, int rule)
 	ingest_fingerprint("gateway", "gateway", identity, fp);
 
 	if (sj->req_mean > 0)
-		rq = (double)sj->o_req / sj->req_mean;
+		rq = (double)w->req / sj->req_mean;
 	if (sj->out_mean > 0)
-		ro = (double)sj->o_out / sj->out_mean;
+		ro = (double)w->out / sj->out_mean;
 	switch (rule) {
 	case R_REVOKED:
 		title = xasprintf("revoked key %s used %lld times in %s "
-		    "after its revocation", who, (long long)sj->o_revoked, wl);
+		    "after its revocation", who, (long long)w->revoked, wl);
 		break;
 	case R_EXTRACT:
 		title = xasprintf("key %s pulled %.0fx its usual %s in %s "
 		    "(%lld requests, %lld output tokens): possible model "
 		    "extraction", who, ro > rq ? ro : rq,
 		    ro > rq ? "output tokens" : "request volume", wl,
-		    (long long)sj->o_req, (long long)sj->o_out);
+		    (long long)w->req, (long long)w->out);
 		break;
 	case R_STUFFING:
 		title = xasprintf("client %s got %lld 401/403 responses in %s: "
-		    "credential stuffing", who, (long long)sj->o_auth, wl);
+		    "credential stuffing", who, (long long)w->auth, wl);
 		break;
 	default:
 		title = xasprintf("%s %s was rate-limited %lld times in %s",
-		    sj->is_ip ? "client" : "key", who, (long long)sj->o_rl, wl);
+		    sj->is_ip ? "client" : "key", who, (long long)w->rl, wl);
 		break;
 	}
 
@@ -321,16 +328,16 @@ emit(struct run *run, struct subj *sj, int rule)
 	fb_json_obj_begin(j);
 	fb_json_kstr(j, "rule", rules[i].id);
 	fb_json_kstr(j, "subject", name);
-	json_time(j, "window_start", sj->o_start);
-	json_time(j, "window_end", sj->o_start + run->cfg.window);
-	json_time(j, "first", sj->o_first);
-	json_time(j, "last", sj->o_last);
-	fb_json_kint(j, "requests", sj->o_req);
-	fb_json_kint(j, "tokens_in", sj->o_in);
-	fb_json_kint(j, "tokens_out", sj->o_out);
-	fb_json_kint(j, "rate_limited", sj->o_rl);
-	fb_json_kint(j, "auth_failures", sj->o_auth);
-	fb_json_kint(j, "revoked_uses", sj->o_revoked);
+	json_time(j, "window_start", w->start);
+	json_time(j, "window_end", w->start + run->cfg.window);
+	json_time(j, "first", w->first);
+	json_time(j, "last", w->last);
+	fb_json_kint(j, "requests", w->req);
+	fb_json_kint(j, "tokens_in", w->in);
+	fb_json_kint(j, "tokens_out", w->out);
+	fb_json_kint(j, "rate_limited", w->rl);
+	fb_json_kint(j, "auth_failures", w->auth);
+	fb_json_kint(j, "revoked_uses", w->revoked);
 	if (sj->revoked) {
 		json_time(j, "revoked_at", sj->revoked_at);
 	}
@@ -348,10 +355,10 @@ emit(struct run *run, struct subj *sj, int rule)
 		fb_json_kint(j, "threshold", run->cfg.stuffing);
 	else if (rule == R_RATELIMIT)
 		fb_json_kint(j, "threshold", run->cfg.rl);
-	if (sj->smp != NULL)
+	if (w->smp != NULL)
 		json_samples(j, "sample_request_ids", rule == R_EXTRACT ?
-		    sj->smp->all : sj->smp->flag, rule == R_EXTRACT ?
-		    sj->smp->nall : sj->smp->nflag);
+		    w->smp->all : w->smp->flag, rule == R_EXTRACT ?
+		    w->smp->nall : w->smp->nflag);
 	fb_json_obj_end(j);
 	detail = fb_json_finish(j);
 
@@ -396,32 +403,32 @@ anomalous(const struct cfg *cfg, double x, double mean, double var,
 }
 
 static int
-judge(struct run *run, struct subj *sj)
+judge(struct run *run, const struct subj *sj, const struct win *w)
 {
 	const struct cfg *cfg = &run->cfg;
 	int fired = 0;
 
-	if (sj->o_revoked > 0)
+	if (w->revoked > 0)
 		fired |= R_REVOKED;
 	if (!sj->is_ip && sj->n >= cfg->min_windows &&
-	    (anomalous(cfg, (double)sj->o_req, sj->req_mean, sj->req_var,
-	    cfg->min_req) || anomalous(cfg, (double)sj->o_out, sj->out_mean,
+	    (anomalous(cfg, (double)w->req, sj->req_mean, sj->req_var,
+	    cfg->min_req) || anomalous(cfg, (double)w->out, sj->out_mean,
 	    sj->out_var, cfg->min_out)))
 		fired |= R_EXTRACT;
-	if (sj->is_ip && sj->o_auth > cfg->stuffing)
+	if (sj->is_ip && w->auth > cfg->stuffing)
 		fired |= R_STUFFING;
-	if (sj->o_rl > cfg->rl)
+	if (w->rl > cfg->rl)
 		fired |= R_RATELIMIT;
 	return fired;
 }
 
 static int
-emit_all(struct run *run, struct subj *sj, int fired)
+emit_all(struct run *run, struct subj *sj, const struct win *w, int fired)
 {
 	int bit, rc;
 
 	for (bit = 1; bit <= R_RATELIMIT; bit <<= 1)
-		if ((fired & bit) && (rc = emit(run, sj, bit)) != 0)
+		if ((fired & bit) && (rc = emit(run, sj, w, bit)) != 0)
 			return rc;
 	return 0;
 }
@@ -442,26 +449,34 @@ ewma(double alpha, int64_t n, double x, double *mean, double *var)
 	*var = (1 - alpha) * (*var + d * inc);
 }
 
-static int
-window_close(struct run *run, struct subj *sj)
+static void
+win_reset(struct win *w)
 {
-	int fired = judge(run, sj), rc;
+	struct samples *smp = w->smp;
 
-	if ((rc = emit_all(run, sj, fired)) != 0)
+	memset(w, 0, sizeof(*w));
+	if (smp != NULL) {
+		smp->nall = smp->nflag = 0;
+		w->smp = smp;
+	}
+}
+
+/* Judge a window and empty it; fold it into the baseline if asked. */
+static int
+window_close(struct run *run, struct subj *sj, struct win *w, int fold)
+{
+	int fired = judge(run, sj, w), rc;
+
+	if ((rc = emit_all(run, sj, w, fired)) != 0)
 		return rc;
-	if (!sj->is_ip && !(fired & R_EXTRACT) && sj->o_req > 0) {
-		ewma(run->cfg.alpha, sj->n, (double)sj->o_req, &sj->req_mean,
+	if (fold && !sj->is_ip && !(fired & R_EXTRACT) && w->req > 0) {
+		ewma(run->cfg.alpha, sj->n, (double)w->req, &sj->req_mean,
 		    &sj->req_var);
-		ewma(run->cfg.alpha, sj->n, (double)sj->o_out, &sj->out_mean,
+		ewma(run->cfg.alpha, sj->n, (double)w->out, &sj->out_mean,
 		    &sj->out_var);
 		sj->n++;
 	}
-	sj->open = 0;
-	sj->o_start = sj->o_first = sj->o_last = 0;
-	sj->o_req = sj->o_in = sj->o_out = sj->o_rl = sj->o_auth = 0;
-	sj->o_revoked = sj->o_reported = 0;
-	if (sj->smp != NULL)
-		sj->smp->nall = sj->smp->nflag = 0;
+	win_reset(w);
 	sj->dirty = 1;
 	return 0;
 }
@@ -481,47 +496,53 @@ sample(char (*v)[GW_REQID_LEN], unsigned *n, const char *id)
 
 static int
 subj_add(struct run *run, struct subj *sj, const struct gw_event *ev,
-    int64_t w, int auth)
+    int64_t at, int auth)
 {
+	struct win *w = &sj->o;
 	int flagged = 0, rc;
 
-	if (sj->open && w != sj->o_start) {
-		if (w > sj->o_start) {
-			if ((rc = window_close(run, sj)) != 0)
-				return rc;
-		} else
-			w = sj->o_start;  /* a late event counts where it lands */
+	if (w->open && at > w->start) {
+		if ((rc = window_close(run, sj, w, 1)) != 0)
+			return rc;
+	} else if (w->open && at < w->start) {
+		/* Older than the open window: an older log, or a log read
+		 * again. Its windows are rebuilt in the late slot, judged
+		 * against the baseline as it is, and never folded into it. */
+		w = &sj->late;
+		if (w->open && at != w->start &&
+		    (rc = window_close(run, sj, w, 0)) != 0)
+			return rc;
 	}
-	if (!sj->open) {
-		sj->open = 1;
-		sj->o_start = w;
-		sj->o_first = sj->o_last = ev->time;
+	if (!w->open) {
+		w->open = 1;
+		w->start = at;
+		w->first = w->last = ev->time;
 	}
-	if (ev->time < sj->o_first)
-		sj->o_first = ev->time;
-	if (ev->time > sj->o_last)
-		sj->o_last = ev->time;
-	sj->o_req++;
-	sj->o_in = sat_add(sj->o_in, ev->tokens_in);
-	sj->o_out = sat_add(sj->o_out, ev->tokens_out);
+	if (ev->time < w->first)
+		w->first = ev->time;
+	if (ev->time > w->last)
+		w->last = ev->time;
+	w->req++;
+	w->in = sat_add(w->in, ev->tokens_in);
+	w->out = sat_add(w->out, ev->tokens_out);
 	if (ev->rl) {
-		sj->o_rl++;
+		w->rl++;
 		flagged = 1;
 	}
 	if (auth) {
-		sj->o_auth++;
+		w->auth++;
 		flagged = 1;
 	}
 	if (!sj->is_ip && sj->revoked && ev->time >= sj->revoked_at) {
-		sj->o_revoked++;
+		w->revoked++;
 		flagged = 1;
 	}
 	if (ev->request_id[0] != '\0' && (flagged || !sj->is_ip)) {
-		if (sj->smp == NULL)
-			sj->smp = xcalloc(1, sizeof(*sj->smp));
-		sample(sj->smp->all, &sj->smp->nall, ev->request_id);
+		if (w->smp == NULL)
+			w->smp = xcalloc(1, sizeof(*w->smp));
+		sample(w->smp->all, &w->smp->nall, ev->request_id);
 		if (flagged)
-			sample(sj->smp->flag, &sj->smp->nflag, ev->request_id);
+			sample(w->smp->flag, &w->smp->nflag, ev->request_id);
 	}
 	if (!sj->is_ip) {
 		if (!sj->seen || ev->time < sj->seen_first)
@@ -612,6 +633,7 @@ state_loaded(void *ud, const struct store_gw_state *g)
 {
 	struct run *run = ud;
 	struct subj *sj;
+	struct win *w;
 	uint64_t key = 0;
 	int is_ip = strcmp(g->kind, "ip") == 0, limit = 0;
 
@@ -621,6 +643,7 @@ state_loaded(void *ud, const struct store_gw_state *g)
 		return 0;
 	if ((sj = subj_get(run, is_ip, key, g->subject, 1, &limit)) == NULL)
 		return fb_err(FB_ERR_LIMIT, "too many gateway subjects stored");
+	w = &sj->o;
 	if (g->window != run->cfg.window) {
 		/* gateway.window changed: counts in other windows do not
 		 * compare, start again */
@@ -633,21 +656,21 @@ state_loaded(void *ud, const struct store_gw_state *g)
 	sj->out_mean = g->out_mean;
 	sj->out_var = g->out_var;
 	if (g->o_start != 0) {
-		sj->open = 1;
-		sj->o_start = g->o_start;
-		sj->o_first = g->o_first;
-		sj->o_last = g->o_last;
-		sj->o_req = g->o_req;
-		sj->o_in = g->o_in;
-		sj->o_out = g->o_out;
-		sj->o_rl = g->o_rl;
-		sj->o_auth = g->o_auth;
-		sj->o_revoked = g->o_revoked;
-		sj->o_reported = g->o_reported;
+		w->open = 1;
+		w->start = g->o_start;
+		w->first = g->o_first;
+		w->last = g->o_last;
+		w->req = g->o_req;
+		w->in = g->o_in;
+		w->out = g->o_out;
+		w->rl = g->o_rl;
+		w->auth = g->o_auth;
+		w->revoked = g->o_revoked;
+		w->reported = g->o_reported;
 		if (g->o_samples != NULL) {
-			sj->smp = xcalloc(1, sizeof(*sj->smp));
+			w->smp = xcalloc(1, sizeof(*w->smp));
 			gw_json_object(g->o_samples, strlen(g->o_samples),
-			    samples_member, sj->smp, NULL);
+			    samples_member, w->smp, NULL);
 		}
 	}
 	return 0;
@@ -674,6 +697,7 @@ static int
 state_save(struct run *run, struct subj *sj)
 {
 	struct store_gw_state g;
+	const struct win *w = &sj->o;
 	char name[GW_IP_LEN + 8], *smp = NULL;
 	int rc;
 
@@ -687,23 +711,23 @@ state_save(struct run *run, struct subj *sj)
 	g.req_var = sj->req_var;
 	g.out_mean = sj->out_mean;
 	g.out_var = sj->out_var;
-	if (sj->open) {
-		g.o_start = sj->o_start;
-		g.o_first = sj->o_first;
-		g.o_last = sj->o_last;
-		g.o_req = sj->o_req;
-		g.o_in = sj->o_in;
-		g.o_out = sj->o_out;
-		g.o_rl = sj->o_rl;
-		g.o_auth = sj->o_auth;
-		g.o_revoked = sj->o_revoked;
-		g.o_reported = sj->o_reported;
-		if (sj->smp != NULL) {
+	if (w->open) {
+		g.o_start = w->start;
+		g.o_first = w->first;
+		g.o_last = w->last;
+		g.o_req = w->req;
+		g.o_in = w->in;
+		g.o_out = w->out;
+		g.o_rl = w->rl;
+		g.o_auth = w->auth;
+		g.o_revoked = w->revoked;
+		g.o_reported = w->reported;
+		if (w->smp != NULL) {
 			struct fb_json *j = fb_json_new();
 
 			fb_json_obj_begin(j);
-			json_samples(j, "all", sj->smp->all, sj->smp->nall);
-			json_samples(j, "flag", sj->smp->flag, sj->smp->nflag);
+			json_samples(j, "all", w->smp->all, w->smp->nall);
+			json_samples(j, "flag", w->smp->flag, w->smp->nflag);
 			fb_json_obj_end(j);
 			smp = fb_json_finish(j);
 			g.o_samples = smp;
@@ -722,19 +746,24 @@ finish(struct run *run)
 
 	for (i = 0; i < run->cap; i++) {
 		struct subj *sj = run->slots[i];
+		struct win *w;
 
 		if (sj == NULL)
 			continue;
-		if (sj->open && sj->o_start + run->cfg.window <= run->max_time) {
-			if ((rc = window_close(run, sj)) != 0)
+		w = &sj->o;
+		if (sj->late.open &&
+		    (rc = window_close(run, sj, &sj->late, 0)) != 0)
+			return rc;
+		if (w->open && w->start + run->cfg.window <= run->max_time) {
+			if ((rc = window_close(run, sj, w, 1)) != 0)
 				return rc;
-		} else if (sj->open && sj->dirty) {
+		} else if (w->open && sj->dirty) {
 			/* judged as it stands; judged again when it closes */
-			int fired = judge(run, sj);
+			int fired = judge(run, sj, w);
 
-			if ((rc = emit_all(run, sj, fired)) != 0)
+			if ((rc = emit_all(run, sj, w, fired)) != 0)
 				return rc;
-			sj->o_reported |= fired;
+			w->reported |= fired;
 		}
 		if (sj->seen) {
 			char hex[17];
@@ -965,7 +994,8 @@ gateway_ingest(struct store *s, int64_t ingest_id, enum gw_format fmt,
 out:
 	for (i = 0; i < run.cap; i++) {
 		if (run.slots[i] != NULL) {
-			free(run.slots[i]->smp);
+			free(run.slots[i]->o.smp);
+			free(run.slots[i]->late.smp);
 			free(run.slots[i]);
 		}
 	}
