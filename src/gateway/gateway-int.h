@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "gateway/gateway.h"
 
@@ -36,7 +37,9 @@ int gw_json_array(const struct gw_jval *arr, gw_member_cb cb, void *ud);
 size_t gw_json_str(const struct gw_jval *v, char *out, size_t cap);
 /* An integer from a number or a numeric string (a fraction truncated). */
 int gw_json_int(const struct gw_jval *v, int64_t *out);
-int gw_json_is(const char *key, size_t klen, const char *lit);
+/* key[0..klen) is the string literal lit (a macro: no strlen per call). */
+#define gw_json_is(key, klen, lit)                                          \
+	((klen) == sizeof(lit) - 1 && memcmp((key), (lit), sizeof(lit) - 1) == 0)
 
 /* ---- formats.c: one record to one event ------------------------------- */
 #define GW_IP_LEN 48

@@ -42,7 +42,15 @@ scan_string(const char *p, size_t n, size_t i, size_t *end, int *esc)
 {
 	*esc = 0;
 	for (i++; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+		unsigned char c;
+
+		/* the common case: a run of plain bytes */
+		while (i < n && (unsigned char)p[i] >= 0x20 && p[i] != '"' &&
+		    p[i] != '\\')
+			i++;
+		if (i >= n)
+			break;
+		c = (unsigned char)p[i];
 
 		if (c == '"') {
 			*end = i + 1;
@@ -472,12 +480,4 @@ gw_json_int(const struct gw_jval *v, int64_t *out)
 		return -1;
 	*out = neg ? -x : x;
 	return 0;
-}
-
-int
-gw_json_is(const char *key, size_t klen, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return klen == n && memcmp(key, lit, n) == 0;
 }
