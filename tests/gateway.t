@@ -213,4 +213,16 @@ test_expect_success 'model register refuses a duplicate and a bad hash' '
 	! fb -w $W model register x 1 --sha256 abc 2>err && expect_grep "not a SHA-256" err
 '
 
+test_expect_success 'the demo: a gateway log with an extraction incident, keys and models' '
+	mkdir -p demo &&
+	FIREBREAK_WORKSPACE="$TEST_TMP/demo/ws" fb init >/dev/null &&
+	FIREBREAK_WORKSPACE="$TEST_TMP/demo/ws" sh "$FB_SRCDIR/tests/fixtures/demo/demo-gateway.sh" "$FB_BIN" "$TEST_TMP/demo" >log 2>&1 ||
+	    { cat log; exit 1; }
+	got demo/ws >demo.got && diff -u demo/gateway.expected demo.got &&
+	expect_grep "revoked .*found in a public repository" log &&
+	FIREBREAK_WORKSPACE="$TEST_TMP/demo/ws" fb finding ls rule=gateway.extraction >ls.out &&
+	expect_grep "possible model extraction" ls.out &&
+	expect_eq "$(FIREBREAK_WORKSPACE="$TEST_TMP/demo/ws" fb model ls --json | jq -r .status | sort | tr "\n" " ")" "registered retired "
+'
+
 test_done

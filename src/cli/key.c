@@ -13,11 +13,12 @@ print_key(void *ctx, const struct store_key_row *r)
 	int *n = ctx;
 
 	if ((*n)++ == 0)
-		printf("%-16s  %-7s  %-8s  %-20s  %9s  %s\n", "KEY ID", "STATUS",
-		    "KIND", "LAST SEEN", "REQUESTS", "OWNER / REVOCATION");
-	printf("%-16s  %-7s  %-8.8s  %-20s  %9lld  ", r->id, r->status,
-	    r->kind, r->last_seen ? r->last_seen : "-",
-	    (long long)r->requests);
+		printf("%-16s  %-7s  %-20s  %9s  %-17s  %s\n", "KEY ID",
+		    "STATUS", "LAST SEEN", "REQUESTS", "SEEN IN",
+		    "OWNER / REVOCATION");
+	printf("%-16s  %-7s  %-20s  %9lld  %-17.17s  ", r->id, r->status,
+	    r->last_seen ? r->last_seen : "-", (long long)r->requests,
+	    r->kind);
 	cli_put_safe(stdout, r->owner ? r->owner : "-");
 	if (r->revoked_at != NULL) {
 		printf(" / revoked %s by ", r->revoked_at);

@@ -155,6 +155,8 @@ fail:
 static const char key_seen_sql[] =
     "INSERT INTO keys(id,kind,owner,first_seen,last_seen,requests) "
     "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET "
+    /* a key recorded by revoke before any log named it gets its kind */
+    "kind=CASE WHEN kind='api' THEN excluded.kind ELSE kind END,"
     "owner=coalesce(owner,excluded.owner),"
     "first_seen=CASE WHEN first_seen IS NULL OR excluded.first_seen<first_seen "
     "THEN excluded.first_seen ELSE first_seen END,"

@@ -6,11 +6,14 @@
  * afterwards, add a new migration instead.
  *
  * keys.id is a key id (the first 16 hex digits of the key's SHA-256),
- * never the key: nothing in the store can give the secret back.
+ * never the key: nothing in the store can give the secret back. kind is
+ * the gateway format the key was first seen in ('api' when it was
+ * recorded by 'key revoke' before any log named it).
  * revoke_case is the case number as a plain integer (no foreign key: the
  * cases table is another part of this schema and may be merged later).
  * gateway_state holds, per subject (a key id or a client IP), the EWMA
- * baseline of its closed windows and the accumulators of its open window.
+ * baseline of its closed windows and the accumulators of its open window
+ * (o_samples: {"all":[request ids],"flag":[request ids]}).
  */
 #ifndef FB_SCHEMA_REGISTRY_H
 #define FB_SCHEMA_REGISTRY_H
