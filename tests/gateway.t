@@ -46,17 +46,27 @@ for fmt in firebreak-gateway envoy nginx litellm; do
 	'
 done
 
-test_expect_success 'the raw-key grep also covers an open WAL' '
-	# keep a reader on the store so the WAL is not checkpointed away
-	cp firebreak-gateway.log wal.log && echo >>wal.log &&
-	fresh ws-wal wal.log &&
-	sqlite3 ws-wal/store.db "BEGIN; SELECT count(*) FROM keys; SELECT 1 FROM (SELECT sqlite3_sleep(0)) LIMIT 0;" >/dev/null 2>&1
-	fb -w ws-wal ingest wal.log >/dev/null &&
-	for f in ws-wal/store.db*; do
+test_expect_success 'no raw key in the WAL either, while a reader keeps it' '
+	# a reader holding a snapshot from before the ingest keeps every frame
+	# the ingest writes in store.db-wal
+	fresh ws-wal firebreak-gateway.log &&
+	mkfifo ctl &&
+	{ sqlite3 ws-wal/store.db <ctl >held.out 2>&1 & } &&
+	exec 9>ctl &&
+	echo "BEGIN; SELECT '"'"'held'"'"', count(*) FROM keys;" >&9 &&
+	i=0 && while ! grep -q held held.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
+	fb -w ws-wal ingest --force firebreak-gateway.log >/dev/null &&
+	test -s ws-wal/store.db-wal &&
+	for f in ws-wal/store.db ws-wal/store.db-wal; do
 		for k in $(cat firebreak-gateway.log.keys); do
 			! grep -a -F -q -e "$k" "$f" || { echo "raw key in $f"; exit 1; }
 		done
-	done
+	done &&
+	kid=$(grep -m1 gateway.extraction firebreak-gateway.expected | cut -d" " -f2 | cut -d: -f2) &&
+	grep -a -F -q -e "$kid" ws-wal/store.db-wal
+	rc=$?
+	echo "COMMIT;" >&9; exec 9>&-; wait
+	exit $rc
 '
 
 W=ws-firebreak-gateway

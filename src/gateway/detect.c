@@ -30,7 +30,9 @@
 #include "ingest/ingest.h"
 #include "json/json.h"
 
-#define GW_MAX_SUBJECTS 1000000
+/* Bounds on memory: keys are few; client IPs are swept (see ip_sweep). */
+#define GW_MAX_KEYS 200000
+#define GW_MAX_IPS 200000
 #define GW_SAMPLES 5
 
 enum {
@@ -56,7 +58,7 @@ struct win {
 
 struct subj {
 	uint64_t key;
-	char ip[GW_IP_LEN];
+	char ip[GW_IP_LEN];     /* "" for keys */
 	unsigned is_ip : 1, dirty : 1, seen : 1, revoked : 1;
 	int64_t revoked_at;
 	/* baseline over closed active windows */
@@ -85,7 +87,8 @@ struct run {
 	struct gateway_result *r;
 	struct cfg cfg;
 	struct subj **slots;
-	size_t cap, n;
+	size_t cap, n, nkeys, nips;
+	uint64_t untracked;
 	int64_t max_time;
 	int64_t max_record;
 };
@@ -143,9 +146,9 @@ subj_eq(const struct subj *sj, int is_ip, uint64_t key, const char *ip)
 }
 
 static void
-table_grow(struct run *run)
+table_rehash(struct run *run, size_t ncap)
 {
-	size_t ncap = run->cap ? run->cap * 2 : 1024, i;
+	size_t i;
 	struct subj **ns = xcalloc(ncap, sizeof(*ns));
 
 	for (i = 0; i < run->cap; i++) {
@@ -162,6 +165,12 @@ table_grow(struct run *run)
 	free(run->slots);
 	run->slots = ns;
 	run->cap = ncap;
+}
+
+static void
+table_grow(struct run *run)
+{
+	table_rehash(run, run->cap ? run->cap * 2 : 1024);
 }
 
 /* Find a subject; create it when create is set. NULL: absent, or limit. */
@@ -182,7 +191,8 @@ subj_get(struct run *run, int is_ip, uint64_t key, const char *ip,
 	}
 	if (!create)
 		return NULL;
-	if (run->n >= GW_MAX_SUBJECTS) {
+	if ((is_ip && run->nips >= GW_MAX_IPS) ||
+	    (!is_ip && run->nkeys >= GW_MAX_KEYS)) {
 		*limit = 1;
 		return NULL;
 	}
@@ -192,6 +202,10 @@ subj_get(struct run *run, int is_ip, uint64_t key, const char *ip,
 	if (is_ip)
 		snprintf(sj->ip, sizeof(sj->ip), "%s", ip);
 	run->slots[k] = sj;
+	if (is_ip)
+		run->nips++;
+	else
+		run->nkeys++;
 	if (++run->n * 2 > run->cap)
 		table_grow(run);
 	return sj;
@@ -567,6 +581,45 @@ floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+static int state_save(struct run *run, struct subj *sj);
+
+/*
+ * Too many client IPs at once: close every IP window that the stream has
+ * passed, and forget IPs with nothing open (their state row goes too).
+ * What is still open stays; new IPs beyond the bound are not tracked.
+ */
+static int
+ip_sweep(struct run *run)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < run->cap; i++) {
+		struct subj *sj = run->slots[i];
+
+		if (sj == NULL || !sj->is_ip)
+			continue;
+		if (sj->late.open &&
+		    (rc = window_close(run, sj, &sj->late, 0)) != 0)
+			return rc;
+		if (sj->o.open && sj->o.start + run->cfg.window <= run->max_time &&
+		    (rc = window_close(run, sj, &sj->o, 0)) != 0)
+			return rc;
+		if (sj->o.open)
+			continue;
+		if ((rc = state_save(run, sj)) != 0)
+			return rc;
+		free(sj->o.smp);
+		free(sj->late.smp);
+		free(sj);
+		run->slots[i] = NULL;
+		run->nips--;
+		run->n--;
+	}
+	table_rehash(run, run->cap);
+	return 0;
+}
+
 static int
 on_event(struct run *run, const struct gw_event *ev)
 {
@@ -583,14 +636,22 @@ on_event(struct run *run, const struct gw_event *ev)
 		if (sj != NULL && (rc = subj_add(run, sj, ev, w, auth)) != 0)
 			return rc;
 	}
+	if (limit)
+		return fb_err(FB_ERR_LIMIT, "'%s' names more than %d keys",
+		    run->path, GW_MAX_KEYS);
 	if (ev->ip[0] != '\0' && (auth || (ev->rl && !ev->has_key))) {
 		sj = subj_get(run, 1, 0, ev->ip, 1, &limit);
-		if (sj != NULL && (rc = subj_add(run, sj, ev, w, auth)) != 0)
+		if (sj == NULL && limit) {
+			if ((rc = ip_sweep(run)) != 0)
+				return rc;
+			limit = 0;
+			sj = subj_get(run, 1, 0, ev->ip, 1, &limit);
+		}
+		if (sj == NULL)
+			run->untracked++;
+		else if ((rc = subj_add(run, sj, ev, w, auth)) != 0)
 			return rc;
 	}
-	if (limit)
-		return fb_err(FB_ERR_LIMIT, "'%s' names more than %d keys and "
-		    "client IPs", run->path, GW_MAX_SUBJECTS);
 	return 0;
 }
 
@@ -991,6 +1052,7 @@ gateway_ingest(struct store *s, int64_t ingest_id, enum gw_format fmt,
 		rc = read_json(&run, data, len);
 	if (rc == 0)
 		rc = finish(&run);
+	r->untracked = run.untracked;
 out:
 	for (i = 0; i < run.cap; i++) {
 		if (run.slots[i] != NULL) {

@@ -43,7 +43,7 @@ int gw_json_int(const struct gw_jval *v, int64_t *out);
 
 /* ---- formats.c: one record to one event ------------------------------- */
 #define GW_IP_LEN 48
-#define GW_REQID_LEN 72
+#define GW_REQID_LEN 48  /* longer request ids are cut */
 
 struct gw_event {
 	int64_t time;

@@ -30,6 +30,7 @@ int gateway_format_find(const char *name, enum gw_format *fmt);
 struct gateway_result {
 	uint64_t records;        /* records read */
 	uint64_t rejected;       /* well-formed records without a usable time */
+	uint64_t untracked;      /* events of client IPs over the bound */
 	char first_reject[200];
 };
 
