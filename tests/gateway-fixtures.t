@@ -32,7 +32,8 @@ test_expect_success 'spend-log rows: api_key is a hash, used as given; 429s in t
 	expect_eq "$(sql "SELECT rule_id FROM findings")" gateway.rate-limit &&
 	expect_eq "$(sql "SELECT value FROM assets WHERE type=\"key\"")" "$(echo $h | cut -c1-16)" &&
 	expect_eq "$(sql "SELECT requests FROM keys")" 25 &&
-	expect_eq "$(sql "SELECT json_extract(detail,\"\$.first\") FROM findings")" 2025-01-24T09:20:46Z
+	expect_eq "$(sql "SELECT json_extract(detail,\"\$.first\") FROM findings")" 2025-01-24T09:20:46Z &&
+	expect_eq "$(fb -w "$WS" finding ls --json | jq -r .event_time_assumed_utc)" true
 '
 
 test_expect_success 'standard-logging payloads as one array: key hash and IP from metadata' '

@@ -53,6 +53,7 @@ struct win {
 	int open;
 	int64_t start, first, last;
 	int64_t req, in, out, rl, auth, revoked, reported;
+	int assumed_utc;        /* a time in it had no zone: taken as UTC */
 	struct samples *smp;
 };
 
@@ -390,6 +391,7 @@ emit(struct run *run, struct subj *sj, const struct win *w, int rule)
 	f.detail = detail;
 	f.severity = rules[i].severity;
 	f.event_time = etime;
+	f.event_time_assumed_utc = w->assumed_utc;
 	f.raw = detail;
 	f.assets = &asset;
 	f.nassets = 1;
@@ -537,6 +539,8 @@ subj_add(struct run *run, struct subj *sj, const struct gw_event *ev,
 	if (ev->time > w->last)
 		w->last = ev->time;
 	w->req++;
+	if (ev->assumed_utc)
+		w->assumed_utc = 1;
 	w->in = sat_add(w->in, ev->tokens_in);
 	w->out = sat_add(w->out, ev->tokens_out);
 	if (ev->rl) {
@@ -728,6 +732,7 @@ state_loaded(void *ud, const struct store_gw_state *g)
 		w->auth = g->o_auth;
 		w->revoked = g->o_revoked;
 		w->reported = g->o_reported;
+		w->assumed_utc = g->o_assumed_utc;
 		if (g->o_samples != NULL) {
 			w->smp = xcalloc(1, sizeof(*w->smp));
 			gw_json_object(g->o_samples, strlen(g->o_samples),
@@ -783,6 +788,7 @@ state_save(struct run *run, struct subj *sj)
 		g.o_auth = w->auth;
 		g.o_revoked = w->revoked;
 		g.o_reported = w->reported;
+		g.o_assumed_utc = w->assumed_utc;
 		if (w->smp != NULL) {
 			struct fb_json *j = fb_json_new();
 

@@ -406,7 +406,8 @@ store_gw_state_load(struct store *s,
 	if ((rc = store_prepare(s, "SELECT kind,subject,window,n_windows,"
 	    "req_mean,req_var,out_mean,out_var,coalesce(o_start,0),"
 	    "coalesce(o_first,0),coalesce(o_last,0),o_req,o_in,o_out,o_rl,"
-	    "o_auth,o_revoked,o_reported,o_samples FROM gateway_state",
+	    "o_auth,o_revoked,o_reported,o_samples,o_assumed_utc FROM "
+	    "gateway_state",
 	    &st)) != 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -429,6 +430,7 @@ store_gw_state_load(struct store *s,
 			.o_revoked = sqlite3_column_int64(st, 16),
 			.o_reported = sqlite3_column_int64(st, 17),
 			.o_samples = col(st, 18),
+			.o_assumed_utc = sqlite3_column_int(st, 19),
 		};
 		if ((rc = cb(ctx, &g)) != 0)
 			break;
@@ -442,9 +444,9 @@ store_gw_state_load(struct store *s,
 static const char gw_put_sql[] =
     "INSERT OR REPLACE INTO gateway_state(kind,subject,window,n_windows,"
     "req_mean,req_var,out_mean,out_var,o_start,o_first,o_last,o_req,o_in,"
-    "o_out,o_rl,o_auth,o_revoked,o_reported,o_samples,updated_at) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-    "?18,?19,?20)";
+    "o_out,o_rl,o_auth,o_revoked,o_reported,o_samples,updated_at,"
+    "o_assumed_utc) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+    "?15,?16,?17,?18,?19,?20,?21)";
 static const char gw_del_sql[] =
     "DELETE FROM gateway_state WHERE kind=?1 AND subject=?2";
 
@@ -486,6 +488,7 @@ store_gw_state_put(struct store *s, const struct store_gw_state *g)
 		sqlite3_bind_int64(st, 18, g->o_reported);
 		store_bind_text(st, 19, g->o_samples);
 		store_bind_text(st, 20, now);
+		sqlite3_bind_int(st, 21, g->o_assumed_utc);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_sqlerr(s, "save the gateway detector state");

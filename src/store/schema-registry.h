@@ -49,7 +49,8 @@
 	"  o_out INTEGER NOT NULL DEFAULT 0, o_rl INTEGER NOT NULL DEFAULT 0,\n" \
 	"  o_auth INTEGER NOT NULL DEFAULT 0,\n"                             \
 	"  o_revoked INTEGER NOT NULL DEFAULT 0,\n"                          \
-	"  o_reported INTEGER NOT NULL DEFAULT 0, o_samples TEXT,\n"         \
+	"  o_reported INTEGER NOT NULL DEFAULT 0,\n"                         \
+	"  o_assumed_utc INTEGER NOT NULL DEFAULT 0, o_samples TEXT,\n"      \
 	"  updated_at TEXT NOT NULL,\n"                                      \
 	"  PRIMARY KEY(kind, subject)) WITHOUT ROWID, STRICT;\n"
 

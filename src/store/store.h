@@ -287,6 +287,7 @@ struct store_gw_state {
 	double req_mean, req_var, out_mean, out_var;
 	int64_t o_start, o_first, o_last;  /* o_start 0: no open window */
 	int64_t o_req, o_in, o_out, o_rl, o_auth, o_revoked, o_reported;
+	int o_assumed_utc;         /* a time in it had no zone */
 	const char *o_samples;     /* JSON array of request ids, or NULL */
 };
 int store_gw_state_load(struct store *s,
