@@ -606,7 +606,8 @@ ip_sweep(struct run *run)
 		if (sj->late.open &&
 		    (rc = window_close(run, sj, &sj->late, 0)) != 0)
 			return rc;
-		if (sj->o.open && sj->o.start + run->cfg.window <= run->max_time &&
+		if (sj->o.open &&
+		    sj->o.start + run->cfg.window <= run->max_time &&
 		    (rc = window_close(run, sj, &sj->o, 0)) != 0)
 			return rc;
 		if (sj->o.open)
@@ -837,8 +838,9 @@ finish(struct run *run)
 
 			gw_key_hex(sj->key, hex);
 			if ((rc = store_key_seen(run->s, hex,
-			    fmt_names[run->fmt], sj->owner[0] ? sj->owner : NULL,
-			    sj->seen_first, sj->seen_last, sj->seen_req)) != 0)
+			    fmt_names[run->fmt],
+			    sj->owner[0] ? sj->owner : NULL, sj->seen_first,
+			    sj->seen_last, sj->seen_req)) != 0)
 				return rc;
 		}
 		if (sj->dirty && (rc = state_save(run, sj)) != 0)
@@ -855,15 +857,17 @@ load_cfg(struct store *s, struct cfg *c)
 		size_t off;
 		int64_t min;
 	} keys[] = {
-		{ "gateway.window", offsetof(struct cfg, window), 1 },
-		{ "gateway.ratelimit_threshold", offsetof(struct cfg, rl), 0 },
-		{ "gateway.stuffing_threshold", offsetof(struct cfg, stuffing), 0 },
-		{ "gateway.anomaly_factor", offsetof(struct cfg, factor), 1 },
-		{ "gateway.anomaly_sigmas", offsetof(struct cfg, sigmas), 0 },
-		{ "gateway.anomaly_min_requests", offsetof(struct cfg, min_req), 0 },
-		{ "gateway.anomaly_min_output_tokens", offsetof(struct cfg, min_out), 0 },
-		{ "gateway.baseline_windows", offsetof(struct cfg, span), 1 },
-		{ "gateway.baseline_min_windows", offsetof(struct cfg, min_windows), 0 },
+#define CFG(k, f, min) { "gateway." k, offsetof(struct cfg, f), min }
+		CFG("window", window, 1),
+		CFG("ratelimit_threshold", rl, 0),
+		CFG("stuffing_threshold", stuffing, 0),
+		CFG("anomaly_factor", factor, 1),
+		CFG("anomaly_sigmas", sigmas, 0),
+		CFG("anomaly_min_requests", min_req, 0),
+		CFG("anomaly_min_output_tokens", min_out, 0),
+		CFG("baseline_windows", span, 1),
+		CFG("baseline_min_windows", min_windows, 0),
+#undef CFG
 	};
 	size_t i;
 	int rc;

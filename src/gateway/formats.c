@@ -113,7 +113,8 @@ json_key_hash(struct gw_event *ev, const struct gw_jval *v)
 {
 	uint64_t id;
 
-	if (v->type != GW_J_STR || v->esc || gw_key_id_hex(v->p, v->n, &id) != 0)
+	if (v->type != GW_J_STR || v->esc ||
+	    gw_key_id_hex(v->p, v->n, &id) != 0)
 		return -1;
 	ev->key = id;
 	ev->has_key = 1;
@@ -382,8 +383,8 @@ litellm_meta(void *ud, const char *k, size_t kl, const struct gw_jval *v)
 	else if ((gw_json_is(k, kl, "user_api_key_user_id") ||
 	    gw_json_is(k, kl, "user_api_key_alias")) && ev->owner[0] == '\0')
 		copy_str(v, ev->owner, sizeof(ev->owner));
-	else if (gw_json_is(k, kl, "error_information") && v->type == GW_J_OBJ &&
-	    !r->has_error_info)
+	else if (gw_json_is(k, kl, "error_information") &&
+	    v->type == GW_J_OBJ && !r->has_error_info)
 		gw_json_object(v->p, v->n, litellm_error, r, NULL);
 	return 0;
 }

@@ -10,7 +10,8 @@
 
 /* ---- jscan.c: validating JSON scanner, no tree ------------------------ */
 enum gw_jtype {
-	GW_J_STR, GW_J_NUM, GW_J_TRUE, GW_J_FALSE, GW_J_NULL, GW_J_OBJ, GW_J_ARR,
+	GW_J_STR, GW_J_NUM, GW_J_TRUE, GW_J_FALSE, GW_J_NULL, GW_J_OBJ,
+	GW_J_ARR,
 };
 /* A value as a slice of the input; for strings, the bytes between quotes. */
 struct gw_jval {
@@ -38,8 +39,9 @@ size_t gw_json_str(const struct gw_jval *v, char *out, size_t cap);
 /* An integer from a number or a numeric string (a fraction truncated). */
 int gw_json_int(const struct gw_jval *v, int64_t *out);
 /* key[0..klen) is the string literal lit (a macro: no strlen per call). */
-#define gw_json_is(key, klen, lit)                                          \
-	((klen) == sizeof(lit) - 1 && memcmp((key), (lit), sizeof(lit) - 1) == 0)
+#define gw_json_is(key, klen, lit)                                        \
+	((klen) == sizeof(lit) - 1 &&                                    \
+	    memcmp((key), (lit), sizeof(lit) - 1) == 0)
 
 /* ---- formats.c: one record to one event ------------------------------- */
 #define GW_IP_LEN 48

@@ -277,7 +277,8 @@ gw_json_object(const char *p, size_t n, gw_member_cb cb, void *ud,
 			i = skip_ws(p, n, i + 1);
 		}
 		first = 0;
-		if (i >= n || p[i] != '"' || scan_string(p, n, i, &e, &esc) != 0)
+		if (i >= n || p[i] != '"' ||
+		    scan_string(p, n, i, &e, &esc) != 0)
 			return -1;
 		key.type = GW_J_STR;
 		key.p = p + i + 1;
