@@ -155,6 +155,14 @@ test_expect_success 'thresholds are config keys' '
 	expect_eq "$(sql ws-cfg "SELECT count(*) FROM findings")" 8
 '
 
+test_expect_code 3 'ingest.max_findings bounds gateway findings too' '
+	fresh ws-max firebreak-gateway.log &&
+	fb -w ws-max config set ingest.max_findings 5 &&
+	d=$(dump ws-max) &&
+	fb -w ws-max ingest firebreak-gateway.log 2>err; rc=$?
+	expect_grep "more than 5 findings" err && expect_eq "$(dump ws-max)" "$d" && exit $rc
+'
+
 test_expect_code 3 'a malformed JSON record names its line and changes nothing' '
 	head -n 3 firebreak-gateway.log >bad.log && echo "{\"time\": oops}" >>bad.log &&
 	d=$(dump $W) &&

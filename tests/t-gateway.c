@@ -102,6 +102,9 @@ main(void)
 	    "\"response_flags\":\"UH,RL\"}", &ev) == 0 && ev.rl, "RL among flags is a rate limit");
 	ok(parse(GW_FMT_ENVOY, "{\"start_time\":\"2025-01-24T09:20:46Z\",\"response_code\":500,"
 	    "\"response_flags\":\"RLSE\"}", &ev) == 0 && !ev.rl, "RLSE is not RL");
+	ok(parse(GW_FMT_ENVOY, "{\"start_time\":\"2025-01-24T09:20:46Z\",\"response_code\":200,"
+	    "\"response_code_details\":\"local_rate_limited\"}", &ev) == 0 && ev.rl,
+	    "local_rate_limited details are a rate limit");
 	ok(parse(GW_FMT_LITELLM, "{\"startTime\":\"2025-01-24 09:20:46.847371\",\"status\":\"failure\","
 	    "\"metadata\":\"{\\\"error_information\\\":{\\\"error_code\\\":\\\"429\\\"}}\"}", &ev) == 0 &&
 	    ev.status == 429 && ev.rl && ev.assumed_utc && ev.time == 1737710446,

@@ -92,6 +92,7 @@ struct run {
 	uint64_t untracked;
 	int64_t max_time;
 	int64_t max_record;
+	int64_t max_findings;
 };
 
 static const char *const fmt_names[] = {
@@ -294,6 +295,10 @@ emit(struct run *run, struct subj *sj, const struct win *w, int rule)
 	int rc, is_new = 0;
 	double rq = 0, ro = 0;
 
+	if (run->c->n_new + run->c->n_repeat >= run->max_findings)
+		return fb_err(FB_ERR_LIMIT, "'%s' produces more than %lld "
+		    "findings (ingest.max_findings)", run->path,
+		    (long long)run->max_findings);
 	for (i = 0; i < FB_ARRAY_LEN(rules); i++)
 		if (rules[i].rule == rule)
 			break;
@@ -1050,6 +1055,8 @@ gateway_ingest(struct store *s, int64_t ingest_id, enum gw_format fmt,
 	run.max_time = INT64_MIN;
 	run.max_record = 16 << 20;
 	store_config_int(s, "ingest.max_record_bytes", &run.max_record);
+	run.max_findings = 2000000;
+	store_config_int(s, "ingest.max_findings", &run.max_findings);
 	if ((rc = load_cfg(s, &run.cfg)) != 0)
 		goto out;
 	if ((rc = store_gw_state_load(s, state_loaded, &run)) != 0)

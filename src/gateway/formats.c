@@ -501,6 +501,12 @@ envoy_member(void *ud, const char *k, size_t kl, const struct gw_jval *v)
 		    tok = strtok_r(NULL, ",", &save))
 			if (strcmp(tok, "RL") == 0)
 				ev->rl = 1;
+	} else if (gw_json_is(k, kl, "response_code_details")) {
+		char d[64];
+
+		copy_str(v, d, sizeof(d));
+		if (strstr(d, "rate_limited") != NULL)
+			ev->rl = 1;
 	} else if (gw_json_is(k, kl, "x-request-id") ||
 	    gw_json_is(k, kl, "request_id"))
 		copy_str(v, ev->request_id, sizeof(ev->request_id));
