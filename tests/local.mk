@@ -29,6 +29,8 @@ SHELL_TESTS = \
 	tests/suppress.t \
 	tests/case.t \
 	tests/evidence.t \
+	tests/gateway.t \
+	tests/gateway-fixtures.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)

@@ -49,6 +49,14 @@ int ingest_buffer(struct store *s, const char *name, const void *data,
 int ingest_formats(int (*cb)(void *ud, const char *name, const char *version,
     const char *description, const char *path), void *ud);
 
+/*
+ * A finding's fingerprint: SHA-256 of the canonical JSON
+ * {"identity":IDENTITY,"kind":KIND,"source":SOURCE}, identity being
+ * compact JSON with sorted keys. Native detectors use it too.
+ */
+void ingest_fingerprint(const char *source, const char *kind,
+    const char *identity, char fp[FB_SHA256_HEX]);
+
 /* ---- secret masking (mask.c) ------------------------------------------ */
 /*
  * Replace what looks like a credential in text (API keys, tokens, private

@@ -28,6 +28,26 @@ static const struct store_config_key keys[] = {
 	  "least severity of the ungrouped findings correlate groups" },
 	{ "evidence.max_bytes", STORE_CFG_SIZE, "4G",
 	  "largest single file evidence add stores" },
+	{ "gateway.window", STORE_CFG_DURATION, "5m",
+	  "length of the event-time windows gateway detectors count in" },
+	{ "gateway.ratelimit_threshold", STORE_CFG_INT, "20",
+	  "rate-limit rejections (429 or RL) per key or IP and window above "
+	  "which it is a finding" },
+	{ "gateway.stuffing_threshold", STORE_CFG_INT, "20",
+	  "401/403 responses to one client IP per window above which it is "
+	  "credential stuffing" },
+	{ "gateway.anomaly_factor", STORE_CFG_INT, "10",
+	  "a key's window over this many times its baseline mean is anomalous" },
+	{ "gateway.anomaly_sigmas", STORE_CFG_INT, "4",
+	  "and also over its baseline mean plus this many deviations" },
+	{ "gateway.anomaly_min_requests", STORE_CFG_INT, "100",
+	  "fewest requests in a window for a request-volume anomaly" },
+	{ "gateway.anomaly_min_output_tokens", STORE_CFG_INT, "100000",
+	  "fewest output tokens in a window for an output-token anomaly" },
+	{ "gateway.baseline_windows", STORE_CFG_INT, "24",
+	  "span of a key's EWMA baseline, in active windows" },
+	{ "gateway.baseline_min_windows", STORE_CFG_INT, "12",
+	  "active windows a key needs before anomalies are judged" },
 	{ NULL, 0, NULL, NULL },
 };
 

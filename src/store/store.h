@@ -236,4 +236,63 @@ int store_suppress_ls(struct store *s, int all,
 int store_suppress_ls_json(struct store *s, int all, store_json_cb cb,
     void *ctx);
 
+/* ---- key and model registry, gateway detector state (registry.c) ------
+ * Keys are key ids (16 hex digits of the key's SHA-256), never secrets.
+ */
+struct store_key_row {
+	const char *id, *kind, *owner, *status, *first_seen, *last_seen;
+	const char *revoked_at, *revoked_by, *revoke_reason;
+	int64_t requests, revoke_case;  /* revoke_case 0: none */
+};
+int store_key_ls(struct store *s,
+    int (*cb)(void *ctx, const struct store_key_row *r), void *ctx);
+int store_key_ls_json(struct store *s, store_json_cb cb, void *ctx);
+/*
+ * Record key id as revoked at time at (a key never seen is recorded too),
+ * with a reason and an optional case number (0: none); one audit row.
+ * -FB_ERR_EXIST if it is already revoked.
+ */
+int store_key_revoke(struct store *s, const char *id, const char *reason,
+    int64_t case_id, int64_t at);
+/* Inside an ingest transaction: a key seen in a log (upsert, no audit). */
+int store_key_seen(struct store *s, const char *id, const char *kind,
+    const char *owner, int64_t first, int64_t last, int64_t requests);
+/* The revoked keys and when they were revoked. */
+int store_keys_revoked(struct store *s,
+    int (*cb)(void *ctx, const char *id, int64_t revoked_at), void *ctx);
+
+struct store_model_row {
+	int64_t id;
+	const char *name, *version, *sha256, *location, *provenance, *status;
+	const char *registered_at, *registered_by, *status_at;
+};
+/* The states a model can be in; NULL-terminated. */
+extern const char *const store_model_states[];
+int store_model_register(struct store *s, const char *name,
+    const char *version, const char *sha256, const char *location,
+    const char *provenance, int64_t *id);
+/* -FB_ERR_NOENT for an unknown model, -FB_ERR_INVAL for an unknown state. */
+int store_model_status(struct store *s, const char *name,
+    const char *version, const char *state);
+int store_model_ls(struct store *s,
+    int (*cb)(void *ctx, const struct store_model_row *r), void *ctx);
+int store_model_ls_json(struct store *s, store_json_cb cb, void *ctx);
+
+/* One subject's detector state (gateway_state); strings borrowed. */
+struct store_gw_state {
+	const char *kind;          /* "key" or "ip" */
+	const char *subject;
+	int64_t window;            /* seconds: the window it was kept for */
+	int64_t n_windows;
+	double req_mean, req_var, out_mean, out_var;
+	int64_t o_start, o_first, o_last;  /* o_start 0: no open window */
+	int64_t o_req, o_in, o_out, o_rl, o_auth, o_revoked, o_reported;
+	int o_assumed_utc;         /* a time in it had no zone */
+	const char *o_samples;     /* JSON array of request ids, or NULL */
+};
+int store_gw_state_load(struct store *s,
+    int (*cb)(void *ctx, const struct store_gw_state *st), void *ctx);
+/* Inside an ingest transaction: replace or (o_start 0, n 0) delete. */
+int store_gw_state_put(struct store *s, const struct store_gw_state *st);
+
 #endif
