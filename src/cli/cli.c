@@ -16,6 +16,7 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_finding,
 	&cli_cmd_suppress,
 	&cli_cmd_scan,
+	&cli_cmd_fleet,
 	&cli_cmd_audit,
 	&cli_cmd_config,
 	&cli_cmd_help,
