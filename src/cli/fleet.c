@@ -115,7 +115,7 @@ common_opts(struct fleet_cli *fc, int argc, char **argv)
 	fc->connect_timeout = 10;
 	fc->max_output = 1u << 20;
 	fc->max_size = 1ull << 30;
-	while ((c = cli_getopt(argc, argv, "+i:j:", common_longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "i:j:", common_longopts)) != -1) {
 		switch (c) {
 		case 'i': fc->inventory = optarg; break;
 		case 'J': fc->json = 1; break;
@@ -683,23 +683,25 @@ fleet_exec(int argc, char **argv)
 	int64_t first = 0, last = 0;
 	char *detail = NULL;
 	size_t i;
-	int rc, ex;
+	int rc, ex, dd;
 
 	memset(&fc, 0, sizeof(fc));
-	optind = 0;
-	if ((rc = common_opts(&fc, argc, argv)) >= 0)
-		return rc;
-	if (optind >= argc) {
-		cli_error("fleet exec needs a PATTERN");
-		return cli_usage();
-	}
-	fc.pattern = argv[optind++];
-	if (optind < argc && strcmp(argv[optind], "--") == 0)
-		optind++;
-	else if (optind < argc && strcmp(argv[optind - 1], "--") != 0) {
+	/* Options end at "--"; everything after it is the command. */
+	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
+		;
+	if (dd >= argc) {
 		cli_error("put the command after '--'");
 		return cli_usage();
 	}
+	optind = 0;
+	if ((rc = common_opts(&fc, dd, argv)) >= 0)
+		return rc;
+	if (dd - optind != 1) {
+		cli_error("fleet exec needs one PATTERN before '--'");
+		return cli_usage();
+	}
+	fc.pattern = argv[optind];
+	optind = dd + 1;
 	if (optind >= argc) {
 		cli_error("fleet exec needs a COMMAND after '--'");
 		return cli_usage();

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,6 +311,27 @@ lookup_name(const char *host, int port)
 	return s;
 }
 
+/* OpenSSH's match_pattern: only '*' and '?' are special ('[' is not). */
+static int
+wild(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (*p == '*') {
+			while (p[1] == '*')
+				p++;
+			if (p[1] == '\0')
+				return 1;
+			for (; *s; s++)
+				if (wild(p + 1, s))
+					return 1;
+			return 0;
+		}
+		if (*s == '\0' || (*p != '?' && *p != *s))
+			return 0;
+	}
+	return *s == '\0';
+}
+
 /* OpenSSH's match_hostname: 1 match, 0 none, -1 negated match. */
 static int
 match_patterns(const char *list, const char *name)
@@ -326,7 +346,7 @@ match_patterns(const char *list, const char *name)
 
 		for (c = q; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
-		if (fnmatch(q, name, FNM_NOESCAPE) == 0) {
+		if (wild(q, name)) {
 			if (neg) {
 				got = -1;
 				break;
