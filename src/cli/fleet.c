@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "store/cases.h"
 #include "fleet/fleet.h"
 #include "json/json.h"
 
@@ -332,6 +333,14 @@ load_known(struct fleet_cli *fc)
 }
 
 static int
+case_exists(void *ctx, const struct store_case_row *r)
+{
+	(void)ctx;
+	(void)r;
+	return 0;
+}
+
+static int
 setup(struct fleet_cli *fc, const char *pattern)
 {
 	int rc;
@@ -339,6 +348,9 @@ setup(struct fleet_cli *fc, const char *pattern)
 	if ((rc = load_inventory(fc, pattern)) != 0)
 		return rc;
 	if ((rc = cli_open_store(0, &fc->s)) != 0)
+		return rc;
+	if (fc->case_id > 0 &&
+	    (rc = store_case_get(fc->s, fc->case_id, case_exists, NULL)) != 0)
 		return rc;
 	if ((rc = load_known(fc)) != 0)
 		return rc;
@@ -458,7 +470,7 @@ record_new_keys(struct fleet_cli *fc, struct fleet_task *t)
 
 static int
 record_execs(struct fleet_cli *fc, struct fleet_task *t, const char *command,
-    int64_t *first, int64_t *last)
+    int64_t *ids, int64_t *first, int64_t *last)
 {
 	size_t i;
 	int rc = 0;
@@ -496,6 +508,8 @@ record_execs(struct fleet_cli *fc, struct fleet_task *t, const char *command,
 		r.stderr_kept_len = t[i].err.len;
 		r.case_id = fc->case_id;
 		if ((rc = store_remote_exec_add(fc->s, &r, &id)) == 0) {
+			if (ids != NULL)
+				ids[i] = id;
 			if (*first == 0)
 				*first = id;
 			*last = id;
@@ -670,6 +684,103 @@ print_exec_json(struct fleet_task *t, int64_t id)
 	free(s);
 }
 
+/*
+ * --case: each host's transcript (command, times, exit, the output kept,
+ * the hashes of all of it) is a JSON blob and an evidence item of the
+ * case, tied to its remote_exec row; the fan-out is one timeline event.
+ */
+static int
+case_transcripts(struct fleet_cli *fc, struct fleet_task *t,
+    const char *command, const int64_t *ids)
+{
+	struct store_case_event_in ev;
+	struct fb_json *dj;
+	char *data, *text;
+	size_t i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < fc->n && rc == 0; i++) {
+		struct store_evidence_in in;
+		struct fb_json *j;
+		struct store_blob blob;
+		int64_t evid = 0;
+		char *body;
+
+		if (t[i].kind != FLEET_OK && t[i].kind != FLEET_TIMEOUT)
+			continue;
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		json_exec_fields(j, &t[i]);
+		fb_json_kstr(j, "command", command);
+		fb_json_kint(j, "remote_exec", ids[i]);
+		fb_json_key(j, "exit_status");
+		if (t[i].kind == FLEET_OK && t[i].exit_status >= 0)
+			fb_json_int(j, t[i].exit_status);
+		else
+			fb_json_null(j);
+		fb_json_key(j, "stdout");
+		fb_json_strn(j, t[i].out.data, t[i].out.len);
+		fb_json_kint(j, "stdout_bytes", (int64_t)t[i].out_total);
+		fb_json_kstr(j, "stdout_sha256", t[i].out_sha256);
+		fb_json_key(j, "stderr");
+		fb_json_strn(j, t[i].err.data, t[i].err.len);
+		fb_json_kint(j, "stderr_bytes", (int64_t)t[i].err_total);
+		fb_json_kstr(j, "stderr_sha256", t[i].err_sha256);
+		fb_json_obj_end(j);
+		body = fb_json_finish(j);
+		rc = store_blob_put_mem(fc->s, body, strlen(body), &blob);
+		free(body);
+		if (rc != 0)
+			break;
+		memset(&in, 0, sizeof(in));
+		in.case_id = fc->case_id;
+		in.blob = blob;
+		in.kind = "transcript";
+		in.name = t[i].host->name;
+		in.source_host = t[i].host->name;
+		in.host_key = t[i].fingerprint;
+		in.command = command;
+		in.collector = "fleet exec";
+		in.started = t[i].start_ms / 1000;
+		in.finished = t[i].end_ms / 1000;
+		in.clock_offset_ms = STORE_TIME_UNSET;
+		in.orig_mtime = STORE_TIME_UNSET;
+		in.orig_mode = -1;
+		in.remote_exec = ids[i];
+		in.actor_kind = STORE_ACTOR_HUMAN;
+		rc = store_evidence_add_tx(fc->s, &in, &evid);
+		n++;
+	}
+	if (rc != 0)
+		return rc;
+	dj = fb_json_new();
+	fb_json_obj_begin(dj);
+	fb_json_kstr(dj, "batch", fc->batch);
+	fb_json_kstr(dj, "command", command);
+	fb_json_kint(dj, "hosts", (int64_t)fc->n);
+	fb_json_kint(dj, "transcripts", (int64_t)n);
+	fb_json_key(dj, "remote_exec");
+	fb_json_arr_begin(dj);
+	for (i = 0; i < fc->n; i++)
+		fb_json_int(dj, ids[i]);
+	fb_json_arr_end(dj);
+	fb_json_obj_end(dj);
+	data = fb_json_finish(dj);
+	text = xasprintf("fleet exec on %zu host%s: %s", fc->n,
+	    fc->n == 1 ? "" : "s", command);
+	memset(&ev, 0, sizeof(ev));
+	ev.case_id = fc->case_id;
+	ev.kind = STORE_EV_REMOTE_EXEC;
+	ev.event_time = STORE_TIME_UNSET;
+	ev.actor_kind = STORE_ACTOR_HUMAN;
+	ev.text = text;
+	ev.data = data;
+	rc = store_case_event_add_tx(fc->s, &ev, NULL);
+	free(text);
+	free(data);
+	return rc;
+}
+
 /* ---- exec -------------------------------------------------------------- */
 
 static int
@@ -680,7 +791,7 @@ fleet_exec(int argc, char **argv)
 	struct fleet_task *t = NULL;
 	struct fb_buf cmd = FB_BUF_INIT;
 	struct tally ty;
-	int64_t first = 0, last = 0;
+	int64_t first = 0, last = 0, *ids = NULL;
 	char *detail = NULL;
 	size_t i;
 	int rc, ex, dd;
@@ -710,15 +821,10 @@ fleet_exec(int argc, char **argv)
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		fb_buf_addf(&cmd, "%s%s", i > (size_t)optind ? " " : "",
 		    argv[i]);
-	if (fc.case_id > 0) {
-		cli_error("--case is not available yet: the evidence store is "
-		    "not in this build");
-		fb_buf_release(&cmd);
-		return FB_EXIT_USAGE;
-	}
 	if ((rc = setup(&fc, fc.pattern)) != 0)
 		goto out;
 	t = tasks_new(&fc, FLEET_OP_EXEC, cmd.data);
+	ids = xcalloc(fc.n ? fc.n : 1, sizeof(*ids));
 	opts_from(&fc, &o);
 	if ((rc = run_tasks(&fc, t, &o)) != 0)
 		goto out;
@@ -727,7 +833,9 @@ fleet_exec(int argc, char **argv)
 		goto out;
 	rc = record_new_keys(&fc, t);
 	if (rc == 0)
-		rc = record_execs(&fc, t, cmd.data, &first, &last);
+		rc = record_execs(&fc, t, cmd.data, ids, &first, &last);
+	if (rc == 0 && fc.case_id > 0)
+		rc = case_transcripts(&fc, t, cmd.data, ids);
 	if (rc == 0) {
 		detail = audit_detail(&fc, cmd.data, &ty, first, last);
 		rc = store_audit(fc.s, STORE_ACTOR_HUMAN, "fleet.exec",
@@ -741,7 +849,7 @@ fleet_exec(int argc, char **argv)
 		goto out;
 	for (i = 0; i < fc.n; i++) {
 		if (fc.json)
-			print_exec_json(&t[i], first ? first + (int64_t)i : 0);
+			print_exec_json(&t[i], ids[i]);
 		else
 			print_exec_text(&t[i]);
 	}
@@ -750,11 +858,13 @@ fleet_exec(int argc, char **argv)
 		print_summary(&fc, "exec", &ty);
 	ex = exit_for(&ty);
 	free(detail);
+	free(ids);
 	tasks_free(t, fc.n);
 	fc_release(&fc);
 	fb_buf_release(&cmd);
 	return ex;
 out:
+	free(ids);
 	free(detail);
 	if (t)
 		tasks_free(t, fc.n);
@@ -806,7 +916,7 @@ fleet_facts(int argc, char **argv)
 		goto out;
 	rc = record_new_keys(&fc, t);
 	if (rc == 0)
-		rc = record_execs(&fc, t, "(fleet facts)", &first, &last);
+		rc = record_execs(&fc, t, "(fleet facts)", NULL, &first, &last);
 	for (i = 0; i < fc.n && rc == 0; i++) {
 		char *hj;
 
@@ -932,13 +1042,93 @@ out:
 
 /* ---- fetch ------------------------------------------------------------- */
 
+struct fetched {
+	struct fleet_task *t;
+	char *path;
+	char *refused;
+	struct store_blob blob;
+	struct fleet_fetch_file f;
+	int64_t evidence;
+};
+
+struct fetch_ctx {
+	struct fleet_cli *fc;
+	struct fetched *v;
+	size_t n;
+};
+
+static int
+fetch_open(void *ctx, struct fleet_task *t, const char *path, void **sink)
+{
+	struct fetch_ctx *x = ctx;
+	struct store_blob_writer *w;
+	int rc;
+
+	(void)t;
+	(void)path;
+	if ((rc = store_blob_writer_new(x->fc->s, x->fc->max_size, &w)) != 0)
+		return rc;
+	*sink = w;
+	return 0;
+}
+
+static int
+fetch_write(void *sink, const void *p, size_t n)
+{
+	return store_blob_write(sink, p, n);
+}
+
+static void
+fetch_done(void *ctx, struct fleet_task *t, const struct fleet_fetch_file *f,
+    void *sink)
+{
+	struct fetch_ctx *x = ctx;
+	struct fetched *e;
+
+	x->v = xrealloc(x->v, (x->n + 1) * sizeof(*x->v));
+	e = &x->v[x->n++];
+	memset(e, 0, sizeof(*e));
+	e->t = t;
+	e->f = *f;
+	e->path = xstrdup(f->remote_path);
+	e->f.remote_path = e->path;
+	if (f->refused != NULL) {
+		store_blob_writer_abort(sink);
+		e->refused = xstrdup(f->refused);
+	} else if (store_blob_writer_commit(sink, &e->blob) != 0) {
+		e->refused = xasprintf("could not be stored: %s",
+		    fb_errmsg(-FB_ERR_IO));
+	} else if (strcmp(e->blob.sha256, f->sha256) != 0) {
+		/* Two hashes of one stream disagree: never keep that. */
+		e->refused = xstrdup("hash mismatch between the stream and "
+		    "the stored blob");
+	}
+	if (e->refused != NULL)
+		t->nrefused += f->refused == NULL;
+}
+
+static const char *
+base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s && s[1] ? s + 1 : p;
+}
+
 static int
 fleet_fetch(int argc, char **argv)
 {
 	struct fleet_cli fc;
-	int rc;
+	struct fleet_opts o;
+	struct fleet_task *t = NULL;
+	struct fetch_ctx x;
+	struct tally ty;
+	char *detail = NULL;
+	size_t i, nok = 0, nref = 0;
+	int rc, ex;
 
 	memset(&fc, 0, sizeof(fc));
+	memset(&x, 0, sizeof(x));
 	optind = 0;
 	if ((rc = common_opts(&fc, argc, argv)) >= 0)
 		return rc;
@@ -951,9 +1141,185 @@ fleet_fetch(int argc, char **argv)
 		    "evidence");
 		return cli_usage();
 	}
-	cli_error("fleet fetch is not available yet: the evidence store is "
-	    "not in this build");
-	return FB_EXIT_RUNTIME;
+	for (i = (size_t)optind + 1; i < (size_t)argc; i++) {
+		if (argv[i][0] != '/') {
+			cli_error("remote path '%s' is not absolute", argv[i]);
+			return cli_usage();
+		}
+	}
+	fc.pattern = argv[optind];
+	if ((rc = setup(&fc, fc.pattern)) != 0)
+		goto out;
+	x.fc = &fc;
+	t = tasks_new(&fc, FLEET_OP_FETCH, NULL);
+	for (i = 0; i < fc.n; i++) {
+		t[i].paths = (const char *const *)argv + optind + 1;
+		t[i].npaths = (size_t)(argc - optind - 1);
+		t[i].fetch_open = fetch_open;
+		t[i].fetch_write = fetch_write;
+		t[i].fetched = fetch_done;
+		t[i].ctx = &x;
+	}
+	opts_from(&fc, &o);
+	o.measure_clock = 1;
+	if ((rc = run_tasks(&fc, t, &o)) != 0)
+		goto out;
+	for (i = 0; i < fc.n; i++)
+		if (t[i].kind == FLEET_OK && t[i].nrefused > 0)
+			t[i].kind = FLEET_PARTIAL;
+	tally(&fc, t, &ty);
+	if ((rc = store_begin(fc.s)) != 0)
+		goto out;
+	rc = record_new_keys(&fc, t);
+	for (i = 0; i < x.n && rc == 0; i++) {
+		struct fetched *e = &x.v[i];
+		struct store_evidence_in in;
+		char owner[64];
+
+		if (e->refused != NULL) {
+			nref++;
+			continue;
+		}
+		nok++;
+		snprintf(owner, sizeof(owner), "%lu:%lu", e->f.uid, e->f.gid);
+		memset(&in, 0, sizeof(in));
+		in.case_id = fc.case_id;
+		in.blob = e->blob;
+		in.kind = "file";
+		in.name = base_name(e->path);
+		in.source_host = e->t->host->name;
+		in.host_key = e->t->fingerprint;
+		in.path = e->path;
+		in.collector = "fleet fetch";
+		in.started = e->f.start;
+		in.finished = e->f.end;
+		in.clock_offset_ms = e->t->has_clock_offset ?
+		    e->t->clock_offset_ms : STORE_TIME_UNSET;
+		in.orig_mtime = e->f.mtime;
+		in.orig_mode = (int64_t)e->f.mode;
+		in.orig_owner = owner;
+		in.actor_kind = STORE_ACTOR_HUMAN;
+		rc = store_evidence_add_tx(fc.s, &in, &e->evidence);
+	}
+	if (rc == 0) {
+		struct fb_json *j = fb_json_new();
+
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "batch", fc.batch);
+		fb_json_kint(j, "case", fc.case_id);
+		fb_json_kint(j, "hosts", (int64_t)fc.n);
+		fb_json_kint(j, "hosts_failed", (int64_t)ty.failed);
+		fb_json_kint(j, "files", (int64_t)nok);
+		fb_json_kint(j, "refused", (int64_t)nref);
+		fb_json_key(j, "paths");
+		fb_json_arr_begin(j);
+		for (i = (size_t)optind + 1; i < (size_t)argc; i++)
+			fb_json_str(j, argv[i]);
+		fb_json_arr_end(j);
+		fb_json_obj_end(j);
+		detail = fb_json_finish(j);
+		rc = store_audit(fc.s, STORE_ACTOR_HUMAN, "fleet.fetch",
+		    fc.pattern, detail, NULL);
+	}
+	if (rc == 0)
+		rc = store_commit(fc.s);
+	else
+		store_rollback(fc.s);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < fc.n; i++) {
+		size_t k;
+
+		if (!fc.json) {
+			printf("== ");
+			cli_put_safe(stdout, t[i].host->name);
+			if (t[i].kind == FLEET_OK || t[i].kind == FLEET_PARTIAL)
+				printf("\n");
+			else {
+				printf(": %s: ", fleet_kind_name(t[i].kind));
+				cli_put_safe(stdout, t[i].error);
+				fputc('\n', stdout);
+			}
+		}
+		for (k = 0; k < x.n; k++) {
+			struct fetched *e = &x.v[k];
+
+			if (e->t != &t[i])
+				continue;
+			if (fc.json) {
+				struct fb_json *j = fb_json_new();
+				char *line;
+
+				fb_json_obj_begin(j);
+				fb_json_kstr(j, "host", t[i].host->name);
+				fb_json_kstr(j, "path", e->path);
+				fb_json_kstr(j, "status", e->refused ?
+				    "refused" : "fetched");
+				fb_json_kstr(j, "reason", e->refused);
+				if (!e->refused) {
+					fb_json_kstr(j, "sha256", e->blob.sha256);
+					fb_json_kint(j, "size",
+					    (int64_t)e->blob.size);
+					fb_json_kint(j, "evidence", e->evidence);
+				}
+				fb_json_obj_end(j);
+				line = fb_json_finish(j);
+				cli_print_json_line(NULL, line);
+				free(line);
+				continue;
+			}
+			if (e->refused) {
+				printf("  refused  ");
+				cli_put_safe(stdout, e->path);
+				printf(": ");
+				cli_put_safe(stdout, e->refused);
+				fputc('\n', stdout);
+			} else {
+				printf("  evidence #%lld  %.12s  %10llu  ",
+				    (long long)e->evidence, e->blob.sha256,
+				    (unsigned long long)e->blob.size);
+				cli_put_safe(stdout, e->path);
+				fputc('\n', stdout);
+			}
+		}
+		if (fc.json && t[i].kind != FLEET_OK &&
+		    t[i].kind != FLEET_PARTIAL) {
+			struct fb_json *j = fb_json_new();
+			char *line;
+
+			fb_json_obj_begin(j);
+			json_exec_fields(j, &t[i]);
+			fb_json_kstr(j, "status", "failed");
+			fb_json_obj_end(j);
+			line = fb_json_finish(j);
+			cli_print_json_line(NULL, line);
+			free(line);
+		}
+	}
+	fflush(stdout);
+	if (!fc.json)
+		fprintf(stderr, "fleet fetch: %zu file%s stored as evidence of "
+		    "case %lld, %zu refused, %zu host%s failed\n", nok,
+		    nok == 1 ? "" : "s", (long long)fc.case_id, nref,
+		    ty.failed - ty.by_kind[FLEET_PARTIAL],
+		    ty.failed - ty.by_kind[FLEET_PARTIAL] == 1 ? "" : "s");
+	ex = ty.failed > 0 || nref > 0 ? (nok > 0 || ty.ok > 0 ?
+	    FB_EXIT_PARTIAL : FB_EXIT_RUNTIME) : FB_EXIT_OK;
+	rc = 0;
+	goto done;
+out:
+	ex = cli_fail(rc);
+done:
+	for (i = 0; i < x.n; i++) {
+		free(x.v[i].path);
+		free(x.v[i].refused);
+	}
+	free(x.v);
+	free(detail);
+	if (t)
+		tasks_free(t, fc.n);
+	fc_release(&fc);
+	return ex;
 }
 
 static const struct cli_verb verbs[] = {

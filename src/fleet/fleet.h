@@ -147,14 +147,16 @@ enum fleet_op {
 struct fleet_fetch_file;
 
 /*
- * Fetch callbacks (FLEET_OP_FETCH). The engine streams each regular file
- * into a file it creates in opts->tmpdir (a name it chooses, never one the
- * host sends), hashing as it goes, then calls done; the callback owns the
- * temporary file from then on (it must rename or unlink it).
+ * Fetch (FLEET_OP_FETCH) streams each regular file into a sink the caller
+ * opens: fetch_open(ctx, task, remote_path, &sink), then fetch_write(sink,
+ * bytes) as they arrive (a negative return abandons the file), then
+ * fetched(ctx, task, file, sink) once per file — sink is NULL when the file
+ * was refused before it was opened; when file->refused is set the caller
+ * must abandon the sink. The engine hashes the bytes itself as well
+ * (file->sha256). No name a host sends is ever used as a local path.
  */
 struct fleet_fetch_file {
 	const char *remote_path;  /* as requested, or dir + "/" + entry name */
-	const char *tmp_path;     /* local temporary file, NULL when refused */
 	char sha256[FB_SHA256_HEX];
 	uint64_t size;
 	int64_t mtime;
@@ -170,8 +172,11 @@ struct fleet_task {
 	const char *command;      /* EXEC: the remote shell command */
 	const char *const *paths; /* FETCH: remote paths */
 	size_t npaths;
+	int (*fetch_open)(void *ctx, struct fleet_task *t,
+	    const char *remote_path, void **sink);
+	int (*fetch_write)(void *sink, const void *p, size_t n);
 	void (*fetched)(void *ctx, struct fleet_task *t,
-	    const struct fleet_fetch_file *f);
+	    const struct fleet_fetch_file *f, void *sink);
 	void *ctx;
 
 	/* results */
@@ -210,7 +215,6 @@ struct fleet_opts {
 	int accept_new;           /* go on with unknown keys (task->accepted_new) */
 	const struct fleet_known *known;
 	const char *local_user;   /* when a host has no ansible_user */
-	const char *tmpdir;       /* FETCH: where temporary files go */
 	/* called after each task finishes, and about every 100 ms */
 	void (*progress)(void *ctx, size_t done, size_t total, size_t running);
 	void *progress_ctx;

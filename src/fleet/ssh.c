@@ -105,8 +105,7 @@ struct fleet_conn {
 	struct fetch_item *items;
 	size_t nitems, item;
 	size_t dir_insert;
-	int tmpfd;
-	char *tmppath;
+	void *sink;
 	struct fb_sha256 *hfile;
 	uint64_t got;
 	int64_t fstart;
@@ -236,6 +235,10 @@ keytype_name(int type)
 
 /* ---- connection lifecycle --------------------------------------------- */
 
+struct fetch_item;
+static void report_file(struct fleet_conn *c, struct fetch_item *it,
+    const char *refused, const char *sha);
+
 static void
 conn_teardown(struct engine *e, struct fleet_conn *c)
 {
@@ -286,13 +289,10 @@ conn_teardown(struct engine *e, struct fleet_conn *c)
 	if (c->hfile)
 		fb_sha256_free(c->hfile);
 	c->hfile = NULL;
-	if (c->tmpfd >= 0) {
-		close(c->tmpfd);
-		unlink(c->tmppath);
-	}
-	c->tmpfd = -1;
-	free(c->tmppath);
-	c->tmppath = NULL;
+	if (c->sink != NULL && c->item < c->nitems)
+		report_file(c, &c->items[c->item], "the connection ended "
+		    "while it was read", NULL);
+	c->sink = NULL;
 }
 
 static void
@@ -833,17 +833,18 @@ item_add(struct fleet_conn *c, size_t at, const char *path, int from_dir,
 
 static void
 report_file(struct fleet_conn *c, struct fetch_item *it, const char *refused,
-    const char *tmp, const char *sha)
+    const char *sha)
 {
 	struct fleet_task *t = c->t;
 	struct fleet_fetch_file f;
+	void *sink = c->sink;
 
 	memset(&f, 0, sizeof(f));
+	c->sink = NULL;
 	f.remote_path = it->path;
-	f.tmp_path = tmp;
 	if (sha)
 		memcpy(f.sha256, sha, FB_SHA256_HEX);
-	f.size = tmp ? c->got : it->attrs.filesize;
+	f.size = sha ? c->got : it->attrs.filesize;
 	f.mtime = (int64_t)it->attrs.mtime;
 	f.mode = (unsigned)it->attrs.permissions;
 	f.uid = it->attrs.uid;
@@ -856,9 +857,13 @@ report_file(struct fleet_conn *c, struct fetch_item *it, const char *refused,
 	else
 		t->nfetched++;
 	if (t->fetched)
-		t->fetched(t->ctx, t, &f);
-	else if (tmp)
-		unlink(tmp);
+		t->fetched(t->ctx, t, &f, sink);
+}
+
+static void
+refuse(struct fleet_conn *c, struct fetch_item *it, const char *why)
+{
+	report_file(c, it, why, NULL);
 }
 
 /* One step of the fetch machine: 1 done, 0 EAGAIN, -1 failed. */
@@ -879,7 +884,7 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 				return 1;
 			c->fstart = now_ms();
 			if (it->refused != NULL) {
-				report_file(c, it, it->refused, NULL, NULL);
+				refuse(c, it, it->refused);
 				c->item++;
 				continue;
 			}
@@ -894,8 +899,8 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return 0;
 			if (rc != 0) {
-				report_file(c, it, "cannot stat it (missing or "
-				    "not readable)", NULL, NULL);
+				refuse(c, it, "cannot stat it (missing or "
+				    "not readable)");
 				c->item++;
 				c->fs = FS_ITEM;
 				continue;
@@ -906,27 +911,26 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 			char why[128];
 
 			if (!(it->attrs.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS)) {
-				report_file(c, it, "the host did not say what "
-				    "kind of file it is", NULL, NULL);
+				refuse(c, it, "the host did not say what "
+				    "kind of file it is");
 			} else if (LIBSSH2_SFTP_S_ISLNK(m)) {
-				report_file(c, it, "a symbolic link (not "
-				    "followed)", NULL, NULL);
+				refuse(c, it, "a symbolic link (not "
+				    "followed)");
 			} else if (LIBSSH2_SFTP_S_ISDIR(m) && !it->from_dir) {
 				c->fs = FS_OPENDIR;
 				c->dir_insert = c->item + 1;
 				continue;
 			} else if (LIBSSH2_SFTP_S_ISDIR(m)) {
-				report_file(c, it, "a directory (fetch reads "
-				    "one level)", NULL, NULL);
+				refuse(c, it, "a directory (fetch reads "
+				    "one level)");
 			} else if (!LIBSSH2_SFTP_S_ISREG(m)) {
-				report_file(c, it, "not a regular file", NULL,
-				    NULL);
+				refuse(c, it, "not a regular file");
 			} else if (it->attrs.filesize > o->max_fetch) {
 				snprintf(why, sizeof(why), "over the size limit "
 				    "(%llu bytes > %llu)",
 				    (unsigned long long)it->attrs.filesize,
 				    (unsigned long long)o->max_fetch);
-				report_file(c, it, why, NULL, NULL);
+				refuse(c, it, why);
 			} else {
 				c->fs = FS_OPEN;
 				continue;
@@ -943,8 +947,7 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 				if (libssh2_session_last_errno(c->s) ==
 				    LIBSSH2_ERROR_EAGAIN)
 					return 0;
-				report_file(c, it, "cannot open the directory",
-				    NULL, NULL);
+				refuse(c, it, "cannot open the directory");
 				c->item++;
 				c->fs = FS_ITEM;
 				continue;
@@ -1001,9 +1004,7 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 			c->item++;      /* the directory itself is not a file */
 			c->fs = FS_ITEM;
 			continue;
-		case FS_OPEN: {
-			char *tmp;
-
+		case FS_OPEN:
 			c->fh = libssh2_sftp_open_ex(c->sftp, it->path,
 			    (unsigned)strlen(it->path), LIBSSH2_FXF_READ, 0,
 			    LIBSSH2_SFTP_OPENFILE);
@@ -1011,26 +1012,21 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 				if (libssh2_session_last_errno(c->s) ==
 				    LIBSSH2_ERROR_EAGAIN)
 					return 0;
-				report_file(c, it, "cannot open it", NULL, NULL);
+				report_file(c, it, "cannot open it", NULL);
 				c->item++;
 				c->fs = FS_ITEM;
 				continue;
 			}
-			tmp = xasprintf("%s/fetch-XXXXXX", o->tmpdir ?
-			    o->tmpdir : "/tmp");
-			c->tmpfd = mkostemp(tmp, O_CLOEXEC);
-			if (c->tmpfd < 0) {
-				task_fail(t, FLEET_ERROR, "cannot create a "
-				    "temporary file in '%s': %s", o->tmpdir,
-				    strerror(errno));
-				free(tmp);
+			c->sink = NULL;
+			if (t->fetch_open != NULL &&
+			    t->fetch_open(t->ctx, t, it->path, &c->sink) != 0) {
+				task_fail(t, FLEET_ERROR, "cannot store '%s': %s",
+				    it->path, fb_errmsg(-FB_ERR_IO));
 				return -1;
 			}
-			c->tmppath = tmp;
 			c->hfile = fb_sha256_new();
 			c->got = 0;
 			c->fs = FS_READ;
-		}
 			/* FALLTHROUGH */
 		case FS_READ:
 			r = libssh2_sftp_read(c->fh, buf, sizeof(buf));
@@ -1044,11 +1040,13 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 					    "limit while it was read");
 					continue;
 				}
-				if (write(c->tmpfd, buf, (size_t)r) != r) {
-					task_fail(t, FLEET_ERROR, "cannot write "
-					    "'%s': %s", c->tmppath,
-					    strerror(errno));
-					return -1;
+				if (t->fetch_write != NULL && t->fetch_write(
+				    c->sink, buf, (size_t)r) != 0) {
+					c->fs = FS_CLOSE;
+					free(it->refused);
+					it->refused = xstrdup("could not be "
+					    "stored here");
+					continue;
 				}
 				fb_sha256_update(c->hfile, buf, (size_t)r);
 				c->got += (uint64_t)r;
@@ -1069,16 +1067,8 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 			c->fh = NULL;
 			fb_sha256_final(c->hfile, hex);
 			c->hfile = NULL;
-			close(c->tmpfd);
-			c->tmpfd = -1;
-			if (it->refused != NULL) {
-				unlink(c->tmppath);
-				report_file(c, it, it->refused, NULL, NULL);
-			} else {
-				report_file(c, it, NULL, c->tmppath, hex);
-			}
-			free(c->tmppath);
-			c->tmppath = NULL;
+			report_file(c, it, it->refused, it->refused ? NULL :
+			    hex);
 			c->item++;
 			c->fs = FS_ITEM;
 			continue;
@@ -1357,7 +1347,6 @@ conn_start(struct engine *e, struct fleet_task *t, const char *local_user)
 	c->t = t;
 	t->conn = c;
 	c->fd = -1;
-	c->tmpfd = -1;
 	fb_buf_init(&c->authlog);
 	fb_buf_init(&c->clockbuf);
 	c->user = t->host->user ? t->host->user : local_user;

@@ -21,7 +21,7 @@
 	"  stdout_sha256 TEXT, stdout_bytes INTEGER NOT NULL DEFAULT 0,\n" \
 	"  stdout BLOB, stderr_sha256 TEXT,\n" \
 	"  stderr_bytes INTEGER NOT NULL DEFAULT 0, stderr BLOB,\n" \
-	"  case_id INTEGER, run_id INTEGER) STRICT;\n" \
+	"  case_id INTEGER REFERENCES cases(id), run_id INTEGER) STRICT;\n" \
 	"CREATE INDEX remote_exec_host ON remote_exec(host, id);\n" \
 	"CREATE INDEX remote_exec_batch ON remote_exec(batch);\n" \
 	"CREATE INDEX remote_exec_case ON remote_exec(case_id);\n"
