@@ -12,6 +12,7 @@
 #   fleet_shared N PREFIX     one sshd, N inventory hosts PREFIX-01.. behind it
 #   fleet_down NAME           an inventory host with nothing listening
 #   fleet_dir NAME            the host's directory (its /srv is $(fleet_dir)/srv)
+#   FLEET_ECDSA=1             hosts started now also get an ECDSA host key
 #
 # The inventory is $FLEET_INV (exported as FIREBREAK_INVENTORY). Hosts log
 # in as the throwaway user fbfleet (shell /bin/sh: no ~/.bashrc cost); its
@@ -51,6 +52,7 @@ fleet_require() {
 fleet_dir() { printf '%s\n' "$FLEET_DIR/hosts/$1"; }
 
 fleet_stop_all() {
+	local p
 	for p in "$FLEET_DIR"/hosts/*/sshd.pid; do
 		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
@@ -59,10 +61,17 @@ fleet_stop_all() {
 
 # fleet_sshd DIR ADDR PORT: start one sshd in its own mount namespace.
 fleet_sshd() {
+	local d extra i
 	d=$1
 	mkdir -p "$d/srv/ssh" "$d/srv/home" "$d/srv/data" "$d/bin"
 	[ -f "$d/hostkey" ] ||
 		ssh-keygen -q -t ed25519 -N '' -C "host" -f "$d/hostkey"
+	extra=
+	if [ -n "${FLEET_ECDSA:-}" ]; then
+		[ -f "$d/hostkey-ecdsa" ] ||
+			ssh-keygen -q -t ecdsa -N '' -f "$d/hostkey-ecdsa"
+		extra="HostKey $d/hostkey-ecdsa"
+	fi
 	cp "$HOME/.ssh/id_ed25519.pub" "$d/srv/ssh/authorized_keys"
 	chmod 755 "$d" "$d/srv" "$d/srv/ssh" "$d/bin"
 	chmod 644 "$d/srv/ssh/authorized_keys"
@@ -79,6 +88,7 @@ EOF
 Port $3
 ListenAddress $2
 HostKey $d/hostkey
+$extra
 PidFile $d/sshd.pid
 AuthorizedKeysFile /srv/ssh/authorized_keys
 StrictModes no
@@ -93,8 +103,8 @@ PrintLastLog no
 LogLevel INFO
 EOF
 	rm -f "$d/sshd.pid"
-	unshare --mount --propagation private sh -c \
-		"mount --bind '$d/srv' /srv && mount --bind '$d/bin' /usr/local/bin && exec /usr/sbin/sshd -f '$d/sshd_config' -E '$d/sshd.log'" ||
+	unshare --mount --uts --propagation private sh -c \
+		"hostname '$(basename "$d")' && mount --bind '$d/srv' /srv && mount --bind '$d/bin' /usr/local/bin && exec /usr/sbin/sshd -f '$d/sshd_config' -E '$d/sshd.log'" ||
 		return 1
 	i=0
 	while [ ! -s "$d/sshd.pid" ] && [ $i -lt 100 ]; do
@@ -105,6 +115,7 @@ EOF
 }
 
 fleet_host() {
+	local n d
 	n=$FLEET_NEXT
 	FLEET_NEXT=$((FLEET_NEXT + 1))
 	d="$FLEET_DIR/hosts/$1"
@@ -118,12 +129,14 @@ fleet_host() {
 }
 
 fleet_trust() {
+	local d
 	d="$FLEET_DIR/hosts/$1"
 	echo "[$(cat "$d/addr")]:$(cat "$d/port") $(cut -d' ' -f1,2 "$d/hostkey.pub")" \
 		>>"$HOME/.ssh/known_hosts"
 }
 
 fleet_shared() {
+	local n d i
 	n=$FLEET_NEXT
 	FLEET_NEXT=$((FLEET_NEXT + 1))
 	d="$FLEET_DIR/hosts/shared-$2"
