@@ -61,8 +61,10 @@ test_expect_success 'output cap: kept bytes, total bytes and hash of all' '
 	expect_eq "$(jq -r .stdout_truncated out)" true &&
 	expect_eq "$(jq -r ".stdout|length" out)" 1000 &&
 	expect_eq "$(jq -r .stdout_sha256 out)" "$(head -c 100000 /dev/zero | sha256sum | cut -c1-64)" &&
-	fb fleet exec gpu-03 --max-output 1000 -- head -c 100000 /dev/zero >out &&
-	expect_grep "truncated: kept 1000 of 100000 bytes" out
+	fb fleet exec gpu-03 --max-output 1000 -- "head -c 100000 /dev/zero | tr \\\\0 a" >out &&
+	expect_grep "truncated: kept 1000 of 100000 bytes" out &&
+	fb fleet exec gpu-03 -- head -c 100 /dev/zero >out &&
+	expect_grep "binary, 100 bytes, sha256 $(head -c 100 /dev/zero | sha256sum | cut -c1-64)" out
 '
 
 test_expect_success 'no progress line when stderr is not a terminal' '

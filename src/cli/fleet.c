@@ -593,10 +593,18 @@ exit_for(struct tally *ty)
 }
 
 static void
-print_stream(const char *label, const struct fb_buf *b, uint64_t total)
+print_stream(const char *label, const struct fb_buf *b, uint64_t total,
+    const char *sha)
 {
 	struct fb_buf safe = FB_BUF_INIT;
 
+	/* Binary output helps nobody on a terminal: say what it was. */
+	if (b->len > 0 && memchr(b->data, '\0', b->len) != NULL) {
+		printf("[%s: binary, %llu bytes, sha256 %s; --json or --case "
+		    "keeps it]\n", label ? label : "stdout",
+		    (unsigned long long)total, sha);
+		return;
+	}
 	if (b->len > 0) {
 		if (label)
 			printf("%s:\n", label);
@@ -623,15 +631,15 @@ print_exec_text(struct fleet_task *t)
 		else
 			printf(" (exit %d", t->exit_status);
 		printf(", %.2f s)\n", (double)(t->end_ms - t->start_ms) / 1000);
-		print_stream(NULL, &t->out, t->out_total);
-		print_stream("stderr", &t->err, t->err_total);
+		print_stream(NULL, &t->out, t->out_total, t->out_sha256);
+		print_stream("stderr", &t->err, t->err_total, t->err_sha256);
 	} else {
 		printf(": %s: ", fleet_kind_name(t->kind));
 		cli_put_safe(stdout, t->error ? t->error : "failed");
 		fputc('\n', stdout);
 		if (t->kind == FLEET_TIMEOUT && (t->out.len || t->err.len)) {
-			print_stream(NULL, &t->out, t->out_total);
-			print_stream("stderr", &t->err, t->err_total);
+			print_stream(NULL, &t->out, t->out_total, t->out_sha256);
+			print_stream("stderr", &t->err, t->err_total, t->err_sha256);
 		}
 	}
 }
