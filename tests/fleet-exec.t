@@ -72,6 +72,21 @@ test_expect_success 'no progress line when stderr is not a terminal' '
 	! grep -q "running" err
 '
 
+test_expect_success 'a live progress line when stderr is a terminal' '
+	command -v script >/dev/null || { echo "script(1) missing"; exit 1; }
+	script -qec "$FB_BIN fleet exec \"gpu-0*\" -- true" /dev/null >tty.out 2>&1 &&
+	expect_grep "fleet: [0-9]*/9 done, [0-9]* running" tty.out
+'
+
+test_expect_success 'ansible_become runs through sudo -n, never prompting' '
+	sed -i "s|^gpu-05 .*|& ansible_become=true|" "$FLEET_INV" &&
+	fb fleet exec gpu-05 --json -- id -u >out;
+	jq -r .stderr out | grep -q "sudo" &&
+	expect_eq "$(jq -r .kind out)" ok &&
+	! expect_eq "$(jq -r .exit_status out)" 0 >/dev/null &&
+	sed -i "s| ansible_become=true||" "$FLEET_INV"
+'
+
 test_expect_success 'a command line reaches the host as one shell command' '
 	fb fleet exec gpu-04 --json -- echo "a  b" "\$(id -un)" >out &&
 	expect_eq "$(jq -r .stdout out)" "a b fbfleet"

@@ -37,6 +37,9 @@ struct fleet_cli {
 	int progress_shown;
 };
 
+/* Output kept in a remote_exec row, per stream (all of it is hashed). */
+#define FLEET_STORED_OUTPUT (64u << 10)
+
 static volatile int interrupted;
 
 static void
@@ -502,10 +505,13 @@ record_execs(struct fleet_cli *fc, struct fleet_task *t, const char *command,
 		r.stderr_sha256 = t[i].err_sha256;
 		r.stdout_bytes = t[i].out_total;
 		r.stderr_bytes = t[i].err_total;
+		/* The store keeps an excerpt; --case keeps the transcript. */
 		r.stdout_kept = t[i].out.data;
-		r.stdout_kept_len = t[i].out.len;
+		r.stdout_kept_len = t[i].out.len < FLEET_STORED_OUTPUT ?
+		    t[i].out.len : FLEET_STORED_OUTPUT;
 		r.stderr_kept = t[i].err.data;
-		r.stderr_kept_len = t[i].err.len;
+		r.stderr_kept_len = t[i].err.len < FLEET_STORED_OUTPUT ?
+		    t[i].err.len : FLEET_STORED_OUTPUT;
 		r.case_id = fc->case_id;
 		if ((rc = store_remote_exec_add(fc->s, &r, &id)) == 0) {
 			if (ids != NULL)
