@@ -96,7 +96,9 @@ test_expect_success '20 hosts behind one sshd with default MaxStartups' '
 	! grep -qi maxstartups "$(fleet_dir gpu-01)/sshd_config" &&
 	fleet_shared 20 pod &&
 	fb fleet exec pod -j 20 --json -- true >out &&
-	expect_eq "$(jq -r "select(.kind==\"ok\")|.host" out | wc -l)" 20
+	expect_eq "$(jq -r "select(.kind==\"ok\")|.host" out | wc -l)" 20 &&
+	expect_eq "$(grep -c "Accepted publickey" "$(fleet_dir shared-pod)/sshd.log")" 20 &&
+	! grep "MaxStartups" "$(fleet_dir shared-pod)/sshd.log"
 '
 
 test_expect_success '--case: each transcript is evidence on the timeline' '
