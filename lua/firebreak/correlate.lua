@@ -23,6 +23,10 @@ M.types = {
 -- incident (a route every request takes, a base image every host runs).
 M.max_fanout = 50
 
+-- A group is an incident when at least this many tools saw it: one
+-- scanner's many CVEs on one host are that scanner's report, not a case.
+M.min_sources = 2
+
 local sev_rank = { info = 0, low = 1, medium = 2, high = 3, critical = 4 }
 local sev_name = { [0] = "info", "low", "medium", "high", "critical" }
 
@@ -121,6 +125,8 @@ function M.group(rows, emit)
         end
         links[#links + 1] = { id = id, reason = table.concat(why, "; ") }
       end
+      local nsources = #sorted_keys(sources)
+      if nsources < M.min_sources then goto continue end
       local names = sorted_keys(shared)
       local title = table.concat(names, ", ")
       if #title > 120 then title = title:sub(1, 117) .. "..." end
@@ -130,6 +136,7 @@ function M.group(rows, emit)
         findings = links,
       }
     end
+    ::continue::
   end
 end
 

@@ -56,8 +56,6 @@ print_proposal(const struct correlate_proposal *p, int json)
 	return 0;
 }
 
-/* Used by ingest when correlate.auto is on: returns cases opened. */
-int cli_correlate_auto(struct store *s, int quiet);
 int
 cli_correlate_auto(struct store *s, int quiet)
 {

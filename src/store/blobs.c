@@ -142,7 +142,14 @@ store_blob_writer_commit(struct store_blob_writer *w, struct store_blob *out)
 	fb_sha256_final(w->h, hex);
 	w->h = NULL;
 	sub = xasprintf("%s/blobs/%.2s", w->s->dir, hex);
-	if (mkdir(sub, w->dmode) != 0 && errno != EEXIST) {
+	if (mkdir(sub, w->dmode) == 0) {
+		/* mkdir's mode passes through the umask: set it exactly. */
+		if (chmod(sub, w->dmode) != 0) {
+			rc = fb_err(FB_ERR_PERM, "cannot chmod '%s': %s", sub,
+			    strerror(errno));
+			goto fail;
+		}
+	} else if (errno != EEXIST) {
 		rc = fb_err(FB_ERR_IO, "cannot create '%s': %s", sub,
 		    strerror(errno));
 		goto fail;

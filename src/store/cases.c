@@ -51,6 +51,9 @@ store_case_event_add_tx(struct store *s, const struct store_case_event_in *ev,
 	if (!s->in_tx)
 		return fb_err(FB_ERR_INTERNAL, "timeline row outside a "
 		    "transaction");
+	if (ev->text != NULL && strlen(ev->text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a timeline text is at most %d "
+		    "bytes", STORE_CASE_TEXT_MAX);
 	fb_time_fmt(fb_time_now(), now);
 	if (ev->event_time == STORE_TIME_UNSET)
 		memcpy(when, now, sizeof(when));
@@ -153,27 +156,33 @@ case_live(struct store *s, int64_t id)
 	return 0;
 }
 
-/* Link one finding (in the caller's transaction). */
+/*
+ * Link one finding (in the caller's transaction). keep_grouped: leave a
+ * finding that is already in a case where it is (correlation proposes
+ * only for ungrouped findings; one grouped since must not move silently).
+ */
 static int
 link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
-    enum store_actor_kind ak)
+    enum store_actor_kind ak, int keep_grouped)
 {
 	sqlite3_stmt *st;
 	struct fb_json *j;
-	char *data, *title;
+	char *data, *title, when[FB_TIME_LEN];
 	int64_t old;
 	int rc;
 
-	if ((rc = store_cached(s, "SELECT coalesce(case_id,0), title FROM "
-	    "findings WHERE id=?1", &st)) != 0)
+	if ((rc = store_cached(s, "SELECT coalesce(case_id,0), title, "
+	    "coalesce(event_time,first_seen) FROM findings WHERE id=?1",
+	    &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, fid);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return fb_err(FB_ERR_NOENT, "no finding %lld", (long long)fid);
 	old = sqlite3_column_int64(st, 0);
 	title = xstrdup(col_text(st, 1));
+	snprintf(when, sizeof(when), "%s", col_text(st, 2));
 	sqlite3_reset(st);
-	if (old == id) {
+	if (old == id || (old != 0 && keep_grouped)) {
 		free(title);
 		return 0;
 	}
@@ -189,6 +198,9 @@ link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
 	j = fb_json_new();
 	fb_json_obj_begin(j);
 	fb_json_kstr(j, "reason", reason);
+	/* The source's time as linked: a finding that fires again later
+	 * moves its event_time, but the incident began at the first. */
+	fb_json_kstr(j, "event_time", when);
 	if (old != 0)
 		fb_json_kint(j, "from_case", old);
 	fb_json_obj_end(j);
@@ -218,6 +230,15 @@ new_case(struct store *s, const struct store_case_in *in,
 
 	if (in->title == NULL || *in->title == '\0')
 		return fb_err(FB_ERR_INVAL, "a case needs a title");
+	if (strlen(in->title) > STORE_CASE_TITLE_MAX)
+		return fb_err(FB_ERR_LIMIT, "a case title is at most %d bytes",
+		    STORE_CASE_TITLE_MAX);
+	for (i = 0; i < in->nfindings; i++) {
+		const char *r = reasons ? reasons[i] : in->reason;
+		if (r != NULL && strlen(r) > STORE_CASE_REASON_MAX)
+			return fb_err(FB_ERR_LIMIT, "a link reason is at most "
+			    "%d bytes", STORE_CASE_REASON_MAX);
+	}
 	if ((rc = store_begin(s)) != 0)
 		return rc;
 	if (sev < 0) {
@@ -257,7 +278,7 @@ new_case(struct store *s, const struct store_case_in *in,
 		const char *r = reasons ? reasons[i] :
 		    in->reason ? in->reason : "by hand";
 		if ((rc = link_one(s, id, in->findings[i], r,
-		    in->actor_kind)) != 0)
+		    in->actor_kind, reasons != NULL)) != 0)
 			goto fail;
 	}
 	j = fb_json_new();
@@ -361,10 +382,13 @@ store_case_link(struct store *s, int64_t id, const int64_t *findings,
 
 	if (reason == NULL || *reason == '\0')
 		reason = "by hand";
+	if (strlen(reason) > STORE_CASE_REASON_MAX)
+		return fb_err(FB_ERR_LIMIT, "a link reason is at most %d bytes",
+		    STORE_CASE_REASON_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = link_one(s, id, findings[i], reason, kind);
+		rc = link_one(s, id, findings[i], reason, kind, 0);
 	j = fb_json_new();
 	fb_json_obj_begin(j);
 	json_ids(j, "findings", findings, n);
@@ -410,13 +434,61 @@ store_case_unlink(struct store *s, int64_t id, const int64_t *findings,
 	return finish(s, rc, STORE_ACTOR_HUMAN, "case.unlink", id, j);
 }
 
+/* The evidence items of a case (caller frees). */
+static int
+case_evidence_ids(struct store *s, int64_t id, int64_t **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int64_t *ids = NULL;
+	int rc, r;
+
+	*n = 0;
+	if ((rc = store_prepare(s, "SELECT id FROM evidence WHERE case_id=?1 "
+	    "ORDER BY id", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (*n + 1) * sizeof(*ids));
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	if (r != SQLITE_DONE)
+		rc = store_sqlerr(s, "list a case's evidence");
+	sqlite3_finalize(st);
+	*out = ids;
+	return rc;
+}
+
+/* Evidence that changes case changes hands: each item's custody says so. */
+static int
+custody_moved(struct store *s, const int64_t *ids, size_t n, int64_t from,
+    int64_t into)
+{
+	char holder[48], note[96];
+	size_t i;
+	int rc = 0;
+
+	snprintf(holder, sizeof(holder), "case #%lld", (long long)into);
+	snprintf(note, sizeof(note), "case #%lld merged into case #%lld",
+	    (long long)from, (long long)into);
+	for (i = 0; i < n && rc == 0; i++) {
+		struct store_custody_in c = {
+			.evidence = ids[i], .action = "transferred",
+			.holder = holder, .note = note,
+			.actor_kind = STORE_ACTOR_HUMAN,
+		};
+		rc = store_custody_append_tx(s, &c, NULL);
+	}
+	return rc;
+}
+
 int
 store_case_merge(struct store *s, int64_t from, int64_t into)
 {
 	sqlite3_stmt *st;
 	struct fb_json *j;
 	char now[FB_TIME_LEN];
-	int64_t nf = 0, ne = 0;
+	int64_t nf = 0, ne = 0, *moved = NULL;
+	size_t nmoved = 0;
 	int rc;
 
 	if (from == into)
@@ -438,6 +510,8 @@ store_case_merge(struct store *s, int64_t from, int64_t into)
 	sqlite3_finalize(st);
 	if (rc != 0)
 		goto fail;
+	if ((rc = case_evidence_ids(s, from, &moved, &nmoved)) != 0)
+		goto fail;
 	if ((rc = store_prepare(s, "UPDATE evidence SET case_id=?2 WHERE "
 	    "case_id=?1", &st)) != 0)
 		goto fail;
@@ -447,6 +521,11 @@ store_case_merge(struct store *s, int64_t from, int64_t into)
 	    store_sqlerr(s, "move evidence");
 	ne = sqlite3_changes(s->db);
 	sqlite3_finalize(st);
+	if (rc != 0)
+		goto fail;
+	rc = custody_moved(s, moved, nmoved, from, into);
+	free(moved);
+	moved = NULL;
 	if (rc != 0)
 		goto fail;
 	/* The merged case's clocks count for the one that absorbs it. */
@@ -490,6 +569,7 @@ store_case_merge(struct store *s, int64_t from, int64_t into)
 	fb_json_obj_end(j);
 	return finish(s, rc, STORE_ACTOR_HUMAN, "case.merge", from, j);
 fail:
+	free(moved);
 	store_rollback(s);
 	return rc;
 }
@@ -507,6 +587,9 @@ store_case_note(struct store *s, int64_t id, const char *text)
 
 	if (text == NULL || *text == '\0')
 		return fb_err(FB_ERR_INVAL, "an empty note");
+	if (strlen(text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a note is at most %d bytes",
+		    STORE_CASE_TEXT_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	rc = store_case_event_add_tx(s, &ev, NULL);
@@ -617,8 +700,11 @@ fail:
 
 /* Clock start: the earliest linked finding's source time, else opening. */
 #define FIRST_EVENT_SQL                                                     \
-	"coalesce((SELECT min(coalesce(g.event_time,g.first_seen)) FROM "    \
-	"findings g WHERE g.case_id=c.id),c.opened_at)"
+	"coalesce((SELECT min(t) FROM (SELECT coalesce(g.event_time,"        \
+	"g.first_seen) AS t FROM findings g WHERE g.case_id=c.id UNION ALL " \
+	"SELECT json_extract(e.data,'$.event_time') FROM case_events e JOIN " \
+	"findings g ON g.id=e.finding AND g.case_id=c.id WHERE "             \
+	"e.kind='link' AND json_valid(e.data))),c.opened_at)"
 #define SINCE_SQL(col)                                                      \
 	"CASE WHEN c." col " IS NULL THEN -1 ELSE max(0,unixepoch(c." col   \
 	")-unixepoch(" FIRST_EVENT_SQL ")) END"
@@ -845,17 +931,24 @@ store_case_show_json(struct store *s, int64_t id, char **json)
 	"e.kind,CASE WHEN e.case_id<>?1 THEN '[case #'||e.case_id||'] ' "   \
 	"ELSE '' END||coalesce(e.text,''),e.data,e.finding,e.evidence "     \
 	"FROM case_events e WHERE e.case_id IN (SELECT id FROM tree) "      \
-	"UNION ALL SELECT 0,coalesce(f.event_time,f.first_seen),"            \
+	"UNION ALL SELECT 0,coalesce((SELECT min(json_extract(l.data,"       \
+	"'$.event_time')) FROM case_events l WHERE l.finding=f.id AND "      \
+	"l.kind='link' AND json_valid(l.data) AND json_extract(l.data,"      \
+	"'$.event_time')<coalesce(f.event_time,f.first_seen)),"             \
+	"coalesce(f.event_time,f.first_seen)),"                              \
 	"f.first_seen,f.source,'source','finding','['||"                     \
 	SEV_NAME_SQL("f.severity") "||'] '||f.source||': '||f.title,"        \
 	"json_object('rule_id',f.rule_id,'event_time_assumed_utc',"          \
 	"f.event_time_assumed_utc,'status',f.status),f.id,NULL "            \
 	"FROM findings f WHERE f.case_id=?1 "                                \
 	"UNION ALL SELECT 0,i.time,i.time,i.actor,'ingest','ingest',"       \
-	"'ingest #'||i.id||' ('||i.format||') saw finding #'||f.id,"        \
-	"json_object('ingest',i.id,'path',i.path,'sha256',i.sha256),f.id,"  \
-	"NULL FROM findings f JOIN ingests i ON i.id IN (f.first_ingest,"   \
-	"f.last_ingest) WHERE f.case_id=?1) "
+	"'ingest #'||i.id||' ('||i.format||') saw '||CASE WHEN count(*)=1 " \
+	"THEN 'finding #' ELSE 'findings #' END||group_concat(f.id,', #'),"  \
+	"json_object('ingest',i.id,'path',i.path,'sha256',i.sha256,"        \
+	"'findings',json_group_array(f.id)),CASE WHEN count(*)=1 THEN "     \
+	"min(f.id) END,NULL FROM (SELECT * FROM findings WHERE case_id=?1 "  \
+	"ORDER BY id) f JOIN ingests i ON i.id IN (f.first_ingest,"         \
+	"f.last_ingest) GROUP BY i.id) "
 
 int
 store_case_timeline(struct store *s, int64_t id, store_timeline_cb cb,
@@ -949,14 +1042,22 @@ store_case_suggest(struct store *s, int64_t id,
 
 	if ((rc = case_lookup(s, id, NULL, NULL)) != 0)
 		return rc;
-	if ((rc = store_prepare(s, "SELECT DISTINCT f.id, f.severity, f.title, "
-	    "f.source, f.status, coalesce(f.case_id,0), a.type, a.value FROM "
-	    "findings f JOIN finding_assets fa ON fa.finding=f.id JOIN assets "
-	    "a ON a.id=fa.asset WHERE coalesce(f.case_id,0)<>?1 AND f.status "
-	    "NOT IN ('false_positive') AND fa.asset IN (SELECT ca.asset FROM "
-	    "finding_assets ca JOIN findings cf ON cf.id=ca.finding WHERE "
-	    "cf.case_id=?1) ORDER BY f.severity DESC, f.id, a.type, a.value",
-	    &st)) != 0)
+	/*
+	 * Assets compared loosely (case, a "sha256:" prefix), since two tools
+	 * rarely spell one model hash alike; the rules then decide which
+	 * asset types tie findings together and word the reason.
+	 */
+	if ((rc = store_prepare(s, "WITH mine(type, v) AS (SELECT DISTINCT "
+	    "a.type, lower(replace(a.value,'sha256:','')) FROM findings cf "
+	    "JOIN finding_assets ca ON ca.finding=cf.id JOIN assets a ON "
+	    "a.id=ca.asset WHERE cf.case_id=?1), near(id) AS (SELECT a.id "
+	    "FROM assets a JOIN mine m ON m.type=a.type AND m.v=lower(replace("
+	    "a.value,'sha256:',''))) SELECT DISTINCT f.id, f.severity, "
+	    "f.title, f.source, f.status, coalesce(f.case_id,0), a.type, "
+	    "a.value FROM near n JOIN finding_assets fa ON fa.asset=n.id JOIN "
+	    "findings f ON f.id=fa.finding JOIN assets a ON a.id=n.id WHERE "
+	    "coalesce(f.case_id,0)<>?1 AND f.status<>'false_positive' ORDER BY "
+	    "f.severity DESC, f.id, a.type, a.value", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	rc = shared_rows(s, st, cb, ctx);

@@ -250,15 +250,6 @@ store_evidence_add_tx(struct store *s, const struct store_evidence_in *in,
 	sqlite3_finalize(st);
 	if (rc != 0)
 		return rc;
-	{
-		struct store_custody_in c = {
-			.evidence = id, .action = "collected",
-			.holder = s->actor.user, .note = in->collector,
-			.actor_kind = in->actor_kind,
-		};
-		if ((rc = store_custody_append_tx(s, &c, NULL)) != 0)
-			return rc;
-	}
 	if (in->case_id != 0) {
 		struct store_case_event_in ev = {
 			.case_id = in->case_id, .kind = STORE_EV_EVIDENCE,
@@ -289,6 +280,15 @@ store_evidence_add_tx(struct store *s, const struct store_evidence_in *in,
 		free(text);
 		free(data);
 		if (rc != 0)
+			return rc;
+	}
+	{
+		struct store_custody_in c = {
+			.evidence = id, .action = "collected",
+			.holder = s->actor.user, .note = in->collector,
+			.actor_kind = in->actor_kind,
+		};
+		if ((rc = store_custody_append_tx(s, &c, NULL)) != 0)
 			return rc;
 	}
 	*id_out = id;
