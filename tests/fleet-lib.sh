@@ -22,11 +22,14 @@ FLEET_USER=fbfleet
 FLEET_NEXT=1
 
 fleet_require() {
+	local i
 	[ "$(id -u)" = 0 ] ||
 		skip_file "the loopback fleet needs root (sshd, mount namespaces)"
 	[ -x /usr/sbin/sshd ] || skip_file "sshd not installed (openssh-server)"
 	require_prog ssh-keygen
 	require_prog unshare
+	unshare --mount --uts --propagation private true 2>/dev/null ||
+		skip_file "cannot create mount and UTS namespaces here"
 	FLEET_DIR="$TEST_TMP/fleet"
 	FLEET_INV="$FLEET_DIR/inventory"
 	export FIREBREAK_INVENTORY="$FLEET_INV"
@@ -36,11 +39,14 @@ fleet_require() {
 	# A network of our own (from the pid) so test files can run at once.
 	FLEET_NET="127.$(($$ % 250 + 1)).$(($$ / 250 % 250 + 1))"
 	FLEET_PORT=$((22000 + $$ % 20000))
-	if ! id "$FLEET_USER" >/dev/null 2>&1; then
-		useradd -r -M -d /srv/home -s /bin/sh "$FLEET_USER" 2>/dev/null ||
-			id "$FLEET_USER" >/dev/null 2>&1 ||
-			skip_file "cannot create the user $FLEET_USER"
-	fi
+	# Test files run in parallel: another may be creating the user.
+	i=0
+	while ! id "$FLEET_USER" >/dev/null 2>&1; do
+		useradd -r -M -d /srv/home -s /bin/sh "$FLEET_USER" 2>/dev/null && break
+		i=$((i + 1))
+		[ $i -lt 50 ] || skip_file "cannot create the user $FLEET_USER"
+		sleep 0.2
+	done
 	# '!' (locked) makes sshd refuse even key logins without PAM.
 	usermod -p '*' "$FLEET_USER" 2>/dev/null || :
 	unset SSH_AUTH_SOCK
