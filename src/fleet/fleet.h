@@ -4,7 +4,7 @@
  * code that calls libssh2_*. It promises: one poll() loop drives every
  * session, non-blocking; at most `jobs` hosts in flight and at most
  * `per_server` unfinished handshakes to one address:port (sshd's
- * MaxStartups); an unknown or changed host key is never authenticated to,
+ * MaxStartups, 10 by default); an unknown or changed host key is never authenticated to,
  * so nothing runs there; partial results are normal, each task says how it
  * ended. It never prints and never touches the store.
  */
@@ -204,7 +204,7 @@ struct fleet_task {
 
 struct fleet_opts {
 	int jobs;                 /* hosts in flight (default 32) */
-	int per_server;           /* unfinished handshakes per addr:port (8) */
+	int per_server;           /* unfinished handshakes per addr:port (6) */
 	int connect_timeout;      /* seconds, connect+handshake+auth (10) */
 	int timeout;              /* seconds for the command, 0: none */
 	int keepalive;            /* seconds between keepalives (15) */

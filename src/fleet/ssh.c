@@ -154,7 +154,7 @@ fleet_opts_init(struct fleet_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->jobs = 32;
-	o->per_server = 8;
+	o->per_server = 6;
 	o->connect_timeout = 10;
 	o->timeout = 0;
 	o->keepalive = 15;
@@ -1080,6 +1080,20 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 
 /* ---- the state machine ------------------------------------------------- */
 
+/*
+ * sshd counts a connection against MaxStartups until its monitor has
+ * seen the login through, a little after the client has: the slot is
+ * given back once the first channel is open, which sshd grants only then.
+ */
+static void
+handshake_done(struct engine *e, struct fleet_conn *c)
+{
+	if (c->in_handshake) {
+		e->servers[c->server].handshakes--;
+		c->in_handshake = 0;
+	}
+}
+
 static void
 conn_step(struct engine *e, struct fleet_conn *c)
 {
@@ -1181,9 +1195,6 @@ conn_step(struct engine *e, struct fleet_conn *c)
 				libssh2_agent_free(c->agent);
 				c->agent = NULL;
 			}
-			/* The handshake is over: let the next one in. */
-			e->servers[c->server].handshakes--;
-			c->in_handshake = 0;
 			after_auth(c, o);
 			continue;
 		case CS_CHAN_OPEN:
@@ -1197,6 +1208,7 @@ conn_step(struct engine *e, struct fleet_conn *c)
 				conn_finish(e, c);
 				return;
 			}
+			handshake_done(e, c);
 			c->state = CS_EXEC;
 			c->t0 = now_ms();
 			/* FALLTHROUGH */
@@ -1301,6 +1313,7 @@ conn_step(struct engine *e, struct fleet_conn *c)
 				conn_finish(e, c);
 				return;
 			}
+			handshake_done(e, c);
 			c->state = CS_SFTP;
 			/* FALLTHROUGH */
 		case CS_SFTP:
