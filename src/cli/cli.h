@@ -79,6 +79,7 @@ extern const struct cli_command cli_cmd_correlate;
 extern const struct cli_command cli_cmd_evidence;
 extern const struct cli_command cli_cmd_key;
 extern const struct cli_command cli_cmd_model;
+extern const struct cli_command cli_cmd_fleet;
 
 /* correlate.c: open proposed cases when correlate.auto is set. */
 int cli_correlate_auto(struct store *s, int quiet);
