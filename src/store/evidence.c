@@ -291,7 +291,8 @@ store_evidence_add_tx(struct store *s, const struct store_evidence_in *in,
 		if ((rc = store_custody_append_tx(s, &c, NULL)) != 0)
 			return rc;
 	}
-	*id_out = id;
+	if (id_out != NULL)
+		*id_out = id;
 	return 0;
 }
 
