@@ -21,6 +21,8 @@ SHELL_TESTS = \
 	tests/ingest.t \
 	tests/filter.t \
 	tests/suppress.t \
+	tests/case.t \
+	tests/evidence.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)
