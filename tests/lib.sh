@@ -107,3 +107,6 @@ test_done() {
 	echo "1..$test_count"
 	[ "$test_failed" -eq 0 ]
 }
+
+# The loopback sshd fleet (fleet_require, fleet_host, ...): see fleet-lib.sh.
+. "$FB_SRCDIR/tests/fleet-lib.sh"

@@ -24,6 +24,11 @@ SHELL_TESTS = \
 	tests/case.t \
 	tests/evidence.t \
 	tests/demo.t \
-	tests/man.t
+	tests/man.t \
+	tests/fleet-inventory.t \
+	tests/fleet-exec.t \
+	tests/fleet-keys.t \
+	tests/fleet-fetch.t \
+	tests/fleet-facts.t
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/fixtures
+EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh

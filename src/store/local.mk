@@ -4,4 +4,5 @@ libfirebreak_a_SOURCES += \
 	src/store/schema-registry.h src/store/schema-fleet.h \
 	src/store/schema-console.h src/store/audit.c src/store/config.c \
 	src/store/filter.c src/store/findings.c src/store/suppress.c \
-	src/store/blobs.c src/store/evidence.c src/store/cases.c
+	src/store/blobs.c src/store/evidence.c src/store/cases.c \
+	src/store/fleet.c

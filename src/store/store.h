@@ -236,4 +236,38 @@ int store_suppress_ls(struct store *s, int all,
 int store_suppress_ls_json(struct store *s, int all, store_json_cb cb,
     void *ctx);
 
+/* ---- fleet: remote commands and facts ---------------------------------- */
+struct store_remote_exec {
+	const char *batch;          /* one fan-out (all its rows share it) */
+	const char *host, *address, *user;
+	int port;
+	const char *host_key;       /* "SHA256:..." seen, or NULL */
+	const char *command;
+	const char *kind;           /* ok, unreachable, auth, host_key, timeout, error */
+	const char *error;
+	int has_exit, exit_status;
+	const char *exit_signal;
+	int64_t start_ms, end_ms;   /* UTC milliseconds */
+	const char *stdout_sha256, *stderr_sha256; /* of the whole streams */
+	uint64_t stdout_bytes, stderr_bytes;       /* whole stream sizes */
+	const void *stdout_kept, *stderr_kept;     /* the capped bytes kept */
+	size_t stdout_kept_len, stderr_kept_len;
+	int64_t case_id, run_id;    /* 0 when none */
+};
+/* One remote_exec row, inside the caller's write transaction. */
+int store_remote_exec_add(struct store *s, const struct store_remote_exec *r,
+    int64_t *id);
+/* remote_exec rows as JSON objects (one batch, or all when NULL). */
+int store_remote_exec_ls_json(struct store *s, const char *batch,
+    store_json_cb cb, void *ctx);
+/*
+ * Merge facts (a JSON object) into the attributes of asset type:value,
+ * creating it; inside the caller's write transaction.
+ */
+int store_fact_put(struct store *s, const char *type, const char *value,
+    const char *attributes_json, int64_t *id);
+/* Assets of a type that carry attributes, as JSON objects. */
+int store_facts_ls_json(struct store *s, const char *type, store_json_cb cb,
+    void *ctx);
+
 #endif
