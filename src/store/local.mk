@@ -6,3 +6,5 @@ libfirebreak_a_SOURCES += \
 	src/store/filter.c src/store/findings.c src/store/suppress.c \
 	src/store/blobs.c src/store/evidence.c src/store/cases.c \
 	src/store/fleet.c
+libfirebreak_a_SOURCES += src/store/schema-playbook.h src/store/playbook.h \
+	src/store/playbook.c
