@@ -4,3 +4,4 @@ libfirebreak_a_SOURCES += \
 	src/cli/suppress.c src/cli/scan.c \
 	src/cli/case.c src/cli/evidence.c src/cli/correlate.c
 libfirebreak_a_SOURCES += src/cli/fleet.c
+libfirebreak_a_SOURCES += src/cli/playbook.c src/cli/run.c

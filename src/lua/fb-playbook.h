@@ -35,6 +35,9 @@ struct fblua_pb_ops {
 int fblua_playbook_install(struct fblua *h, const struct fblua_pb_ops *ops,
     const char *params_json);
 
+/* Replace fb.params (before any step runs). */
+int fblua_playbook_params(struct fblua *h, const char *params_json);
+
 /*
  * Call steps[step][fn] of a loaded playbook (its module table), with host
  * as the one argument (or none when host is NULL). ret, when not NULL,

@@ -350,6 +350,27 @@ fblua_playbook_install(struct fblua *h, const struct fblua_pb_ops *ops,
 	return fblua_pcall(h, 1, 0);
 }
 
+static int
+params_protected(lua_State *L)
+{
+	const char *p = lua_touserdata(L, 1);
+
+	lua_getglobal(L, "fb");
+	fblua_json_push(L, p, strlen(p));
+	lua_setfield(L, -2, "params");
+	return 0;
+}
+
+int
+fblua_playbook_params(struct fblua *h, const char *params_json)
+{
+	lua_State *L = fblua_state(h);
+
+	lua_pushcfunction(L, params_protected);
+	lua_pushlightuserdata(L, (void *)params_json);
+	return fblua_pcall(h, 1, 0);
+}
+
 struct step_args {
 	int step;
 	const char *fn, *host;

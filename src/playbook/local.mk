@@ -1,0 +1,4 @@
+# playbook module: playbooks, the run engine (plan, approval, journal,
+# resume, undo).
+libfirebreak_a_SOURCES += src/playbook/playbook.h src/playbook/playbook.c \
+	src/playbook/run.c
