@@ -29,6 +29,7 @@ SHELL_TESTS = \
 	tests/fleet-exec.t \
 	tests/fleet-keys.t \
 	tests/fleet-fetch.t \
-	tests/fleet-facts.t
+	tests/fleet-facts.t \
+	tests/playbook.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh

@@ -568,7 +568,8 @@ pb_params_json(const struct playbook *pb, char *const *assign, size_t n,
 			    assign[i]);
 	}
 	sorted = xcalloc(pb->nparams + 1, sizeof(*sorted));
-	memcpy(sorted, pb->params, pb->nparams * sizeof(*sorted));
+	if (pb->nparams > 0)
+		memcpy(sorted, pb->params, pb->nparams * sizeof(*sorted));
 	qsort(sorted, pb->nparams, sizeof(*sorted), cmp_param);
 	j = fb_json_new();
 	fb_json_obj_begin(j);
