@@ -30,6 +30,7 @@ SHELL_TESTS = \
 	tests/fleet-keys.t \
 	tests/fleet-fetch.t \
 	tests/fleet-facts.t \
-	tests/playbook.t
+	tests/playbook.t \
+	tests/playbook-sandbox.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh

@@ -1444,11 +1444,17 @@ do_pair(struct eng *e, const struct pb_step *st, struct pair *p, int *res)
 		return rc;
 	}
 	if (rc != 0) {
+		int fatal = rc;
+
 		err = xstrdup(fb_errmsg(rc));
 		say(e, "  %-20s failed: %s", host ? host : "-", err);
 		rc = pair_set(e, p, "failed", NULL, err, 0, 0);
-		free(err);
 		*res = PAIR_FAILED;
+		/* A step that runs once is the run's own code: it stops. */
+		if (rc == 0 && st->has_run)
+			rc = fb_err(-fatal, "step %d '%s': %s", p->step,
+			    st->name, err);
+		free(err);
 	} else {
 		say(e, "  %-20s %s", host ? host : "-", st->has_run ? "done" :
 		    "applied");
