@@ -178,4 +178,21 @@ test_expect_success 'run ls and show' '
 	fb run show 3 --json | jq -e ".steps | length == 4" >/dev/null
 '
 
+# Each value goes through -e, then argv and shell.quote, to the host's files.
+n=0
+for v in 'a  b' "it's" 'x;touch /srv/data/pwned' '$(touch /srv/data/pwned2)' \
+    "$(printf 'line1\nline2')" '-rf' '`id`' '"dq" \' '*' ' lead' '--help'; do
+	n=$((n + 1))
+	printf '%s' "$v" >"expected.$n"
+	test_expect_success "hostile parameter $n arrives literally" '
+		v=$(cat expected.'"$n"') &&
+		fb playbook run -l pb-05 -e "value=$v" "$PB/hostile.lua" >out &&
+		d="$(fleet_dir pb-05)/srv/data" &&
+		cmp "$d/argv" expected.'"$n"' &&
+		cmp "$d/quoted" expected.'"$n"' &&
+		[ -e "$d/$(printf %s "$v" | tr / _)" ] &&
+		[ ! -e "$d/pwned" ] && [ ! -e "$d/pwned2" ]
+	'
+done
+
 test_done

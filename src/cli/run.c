@@ -32,7 +32,7 @@ static int
 print_run(void *ctx, const struct store_run_row *r)
 {
 	(void)ctx;
-	printf("%-5lld %-18s %-24.24s %-9.9s %5lld %5lld %5lld %5lld  %.12s\n",
+	printf("%-5lld %-18s %-24.24s %-11.11s %5lld %5lld %5lld %5lld  %.12s\n",
 	    (long long)r->id, r->state, r->playbook, r->created_at + 5,
 	    (long long)r->n_done, (long long)r->n_unchanged,
 	    (long long)r->n_failed, (long long)r->n_pending,
@@ -103,7 +103,7 @@ run_ls(int argc, char **argv)
 	if (o.json) {
 		rc = store_runs_ls_json(s, 0, cli_print_json_line, NULL);
 	} else {
-		printf("%-5s %-18s %-24s %-9s %5s %5s %5s %5s  %s\n", "RUN",
+		printf("%-5s %-18s %-24s %-11s %5s %5s %5s %5s  %s\n", "RUN",
 		    "STATE", "PLAYBOOK", "STARTED", "DONE", "SAME", "FAIL",
 		    "LEFT", "PLAN");
 		rc = store_runs_ls(s, 0, print_run, NULL);

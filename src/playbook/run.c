@@ -1410,8 +1410,13 @@ do_pair(struct eng *e, const struct pb_step *st, struct pair *p, int *res)
 	if (st->has_check) {
 		e->phase = "check";
 		rc = run_check(e, p->step, host, &c);
-		if (rc == -FB_ERR_LIMIT)
+		if (rc == -FB_ERR_LIMIT) {
+			err = xstrdup(fb_errmsg(rc));
+			(void)pair_set(e, p, "failed", NULL, err, 0, 0);
+			rc = fb_err(FB_ERR_LIMIT, "%s", err);
+			free(err);
 			return rc;
+		}
 		if (rc != 0) {
 			err = xasprintf("check: %s", fb_errmsg(rc));
 			rc = pair_set(e, p, "failed", NULL, err, 0, 0);
@@ -1440,7 +1445,11 @@ do_pair(struct eng *e, const struct pb_step *st, struct pair *p, int *res)
 	rc = fblua_playbook_call(e->pb->lua, e->pb->script, p->step,
 	    st->has_run ? "run" : "apply", host, apply_ret, &ao);
 	if (rc == -FB_ERR_LIMIT) {
+		err = xstrdup(fb_errmsg(rc));
 		free(ao.json);
+		(void)pair_set(e, p, "failed", NULL, err, 0, 0);
+		rc = fb_err(FB_ERR_LIMIT, "%s", err);
+		free(err);
 		return rc;
 	}
 	if (rc != 0) {
