@@ -51,6 +51,9 @@ store_case_event_add_tx(struct store *s, const struct store_case_event_in *ev,
 	if (!s->in_tx)
 		return fb_err(FB_ERR_INTERNAL, "timeline row outside a "
 		    "transaction");
+	if (ev->text != NULL && strlen(ev->text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a timeline text is at most %d "
+		    "bytes", STORE_CASE_TEXT_MAX);
 	fb_time_fmt(fb_time_now(), now);
 	if (ev->event_time == STORE_TIME_UNSET)
 		memcpy(when, now, sizeof(when));
@@ -223,6 +226,15 @@ new_case(struct store *s, const struct store_case_in *in,
 
 	if (in->title == NULL || *in->title == '\0')
 		return fb_err(FB_ERR_INVAL, "a case needs a title");
+	if (strlen(in->title) > STORE_CASE_TITLE_MAX)
+		return fb_err(FB_ERR_LIMIT, "a case title is at most %d bytes",
+		    STORE_CASE_TITLE_MAX);
+	for (i = 0; i < in->nfindings; i++) {
+		const char *r = reasons ? reasons[i] : in->reason;
+		if (r != NULL && strlen(r) > STORE_CASE_REASON_MAX)
+			return fb_err(FB_ERR_LIMIT, "a link reason is at most "
+			    "%d bytes", STORE_CASE_REASON_MAX);
+	}
 	if ((rc = store_begin(s)) != 0)
 		return rc;
 	if (sev < 0) {
@@ -366,6 +378,9 @@ store_case_link(struct store *s, int64_t id, const int64_t *findings,
 
 	if (reason == NULL || *reason == '\0')
 		reason = "by hand";
+	if (strlen(reason) > STORE_CASE_REASON_MAX)
+		return fb_err(FB_ERR_LIMIT, "a link reason is at most %d bytes",
+		    STORE_CASE_REASON_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++)
@@ -415,13 +430,61 @@ store_case_unlink(struct store *s, int64_t id, const int64_t *findings,
 	return finish(s, rc, STORE_ACTOR_HUMAN, "case.unlink", id, j);
 }
 
+/* The evidence items of a case (caller frees). */
+static int
+case_evidence_ids(struct store *s, int64_t id, int64_t **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int64_t *ids = NULL;
+	int rc, r;
+
+	*n = 0;
+	if ((rc = store_prepare(s, "SELECT id FROM evidence WHERE case_id=?1 "
+	    "ORDER BY id", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (*n + 1) * sizeof(*ids));
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	if (r != SQLITE_DONE)
+		rc = store_sqlerr(s, "list a case's evidence");
+	sqlite3_finalize(st);
+	*out = ids;
+	return rc;
+}
+
+/* Evidence that changes case changes hands: each item's custody says so. */
+static int
+custody_moved(struct store *s, const int64_t *ids, size_t n, int64_t from,
+    int64_t into)
+{
+	char holder[48], note[96];
+	size_t i;
+	int rc = 0;
+
+	snprintf(holder, sizeof(holder), "case #%lld", (long long)into);
+	snprintf(note, sizeof(note), "case #%lld merged into case #%lld",
+	    (long long)from, (long long)into);
+	for (i = 0; i < n && rc == 0; i++) {
+		struct store_custody_in c = {
+			.evidence = ids[i], .action = "transferred",
+			.holder = holder, .note = note,
+			.actor_kind = STORE_ACTOR_HUMAN,
+		};
+		rc = store_custody_append_tx(s, &c, NULL);
+	}
+	return rc;
+}
+
 int
 store_case_merge(struct store *s, int64_t from, int64_t into)
 {
 	sqlite3_stmt *st;
 	struct fb_json *j;
 	char now[FB_TIME_LEN];
-	int64_t nf = 0, ne = 0;
+	int64_t nf = 0, ne = 0, *moved = NULL;
+	size_t nmoved = 0;
 	int rc;
 
 	if (from == into)
@@ -443,6 +506,8 @@ store_case_merge(struct store *s, int64_t from, int64_t into)
 	sqlite3_finalize(st);
 	if (rc != 0)
 		goto fail;
+	if ((rc = case_evidence_ids(s, from, &moved, &nmoved)) != 0)
+		goto fail;
 	if ((rc = store_prepare(s, "UPDATE evidence SET case_id=?2 WHERE "
 	    "case_id=?1", &st)) != 0)
 		goto fail;
@@ -452,6 +517,11 @@ store_case_merge(struct store *s, int64_t from, int64_t into)
 	    store_sqlerr(s, "move evidence");
 	ne = sqlite3_changes(s->db);
 	sqlite3_finalize(st);
+	if (rc != 0)
+		goto fail;
+	rc = custody_moved(s, moved, nmoved, from, into);
+	free(moved);
+	moved = NULL;
 	if (rc != 0)
 		goto fail;
 	/* The merged case's clocks count for the one that absorbs it. */
@@ -495,6 +565,7 @@ store_case_merge(struct store *s, int64_t from, int64_t into)
 	fb_json_obj_end(j);
 	return finish(s, rc, STORE_ACTOR_HUMAN, "case.merge", from, j);
 fail:
+	free(moved);
 	store_rollback(s);
 	return rc;
 }
@@ -512,6 +583,9 @@ store_case_note(struct store *s, int64_t id, const char *text)
 
 	if (text == NULL || *text == '\0')
 		return fb_err(FB_ERR_INVAL, "an empty note");
+	if (strlen(text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a note is at most %d bytes",
+		    STORE_CASE_TEXT_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	rc = store_case_event_add_tx(s, &ev, NULL);
