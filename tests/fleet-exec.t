@@ -61,13 +61,30 @@ test_expect_success 'output cap: kept bytes, total bytes and hash of all' '
 	expect_eq "$(jq -r .stdout_truncated out)" true &&
 	expect_eq "$(jq -r ".stdout|length" out)" 1000 &&
 	expect_eq "$(jq -r .stdout_sha256 out)" "$(head -c 100000 /dev/zero | sha256sum | cut -c1-64)" &&
-	fb fleet exec gpu-03 --max-output 1000 -- head -c 100000 /dev/zero >out &&
-	expect_grep "truncated: kept 1000 of 100000 bytes" out
+	fb fleet exec gpu-03 --max-output 1000 -- "head -c 100000 /dev/zero | tr \\\\0 a" >out &&
+	expect_grep "truncated: kept 1000 of 100000 bytes" out &&
+	fb fleet exec gpu-03 -- head -c 100 /dev/zero >out &&
+	expect_grep "binary, 100 bytes, sha256 $(head -c 100 /dev/zero | sha256sum | cut -c1-64)" out
 '
 
 test_expect_success 'no progress line when stderr is not a terminal' '
 	fb fleet exec "gpu-0*" -- true >out 2>err &&
 	! grep -q "running" err
+'
+
+test_expect_success 'a live progress line when stderr is a terminal' '
+	command -v script >/dev/null || { echo "script(1) missing"; exit 1; }
+	script -qec "$FB_BIN fleet exec \"gpu-0*\" -- true" /dev/null >tty.out 2>&1 &&
+	expect_grep "fleet: [0-9]*/9 done, [0-9]* running" tty.out
+'
+
+test_expect_success 'ansible_become runs through sudo -n, never prompting' '
+	sed -i "s|^gpu-05 .*|& ansible_become=true|" "$FLEET_INV" &&
+	fb fleet exec gpu-05 --json -- id -u >out;
+	jq -r .stderr out | grep -q "sudo" &&
+	expect_eq "$(jq -r .kind out)" ok &&
+	! expect_eq "$(jq -r .exit_status out)" 0 >/dev/null &&
+	sed -i "s| ansible_become=true||" "$FLEET_INV"
 '
 
 test_expect_success 'a command line reaches the host as one shell command' '
@@ -79,7 +96,9 @@ test_expect_success '20 hosts behind one sshd with default MaxStartups' '
 	! grep -qi maxstartups "$(fleet_dir gpu-01)/sshd_config" &&
 	fleet_shared 20 pod &&
 	fb fleet exec pod -j 20 --json -- true >out &&
-	expect_eq "$(jq -r "select(.kind==\"ok\")|.host" out | wc -l)" 20
+	expect_eq "$(jq -r "select(.kind==\"ok\")|.host" out | wc -l)" 20 &&
+	expect_eq "$(grep -c "Accepted publickey" "$(fleet_dir shared-pod)/sshd.log")" 20 &&
+	! grep "MaxStartups" "$(fleet_dir shared-pod)/sshd.log"
 '
 
 test_expect_success '--case: each transcript is evidence on the timeline' '

@@ -66,7 +66,8 @@ test_expect_success 'evidence keeps host, host key, path, mtime, mode, owner' '
 	expect_eq "$(jq -r ".[0].collector" e)" "fleet fetch" &&
 	expect_eq "$(jq -r ".[0].orig_owner" e)" "$(stat -c %u:%g "$ev/train.log")" &&
 	expect_eq "$(jq -r ".[0].orig_mode" e)" "$(printf %d 0$(stat -c %f "$ev/train.log" | sed "s/^/x/;s/^x/0x/" | xargs printf %o))" &&
-	expect_grep "2026-01-02T03:04:05Z" e
+	expect_grep "2026-01-02T03:04:05Z" e &&
+	off=$(jq -r ".[0].clock_offset_ms" e) && [ "${off#-}" -lt 2000 ]
 '
 
 test_expect_success 'nothing a host sent was written outside the workspace' '

@@ -100,7 +100,7 @@ Subsystem sftp internal-sftp
 UseDNS no
 PrintMotd no
 PrintLastLog no
-LogLevel INFO
+LogLevel VERBOSE
 EOF
 	rm -f "$d/sshd.pid"
 	unshare --mount --uts --propagation private sh -c \

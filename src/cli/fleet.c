@@ -37,6 +37,9 @@ struct fleet_cli {
 	int progress_shown;
 };
 
+/* Output kept in a remote_exec row, per stream (all of it is hashed). */
+#define FLEET_STORED_OUTPUT (64u << 10)
+
 static volatile int interrupted;
 
 static void
@@ -502,10 +505,13 @@ record_execs(struct fleet_cli *fc, struct fleet_task *t, const char *command,
 		r.stderr_sha256 = t[i].err_sha256;
 		r.stdout_bytes = t[i].out_total;
 		r.stderr_bytes = t[i].err_total;
+		/* The store keeps an excerpt; --case keeps the transcript. */
 		r.stdout_kept = t[i].out.data;
-		r.stdout_kept_len = t[i].out.len;
+		r.stdout_kept_len = t[i].out.len < FLEET_STORED_OUTPUT ?
+		    t[i].out.len : FLEET_STORED_OUTPUT;
 		r.stderr_kept = t[i].err.data;
-		r.stderr_kept_len = t[i].err.len;
+		r.stderr_kept_len = t[i].err.len < FLEET_STORED_OUTPUT ?
+		    t[i].err.len : FLEET_STORED_OUTPUT;
 		r.case_id = fc->case_id;
 		if ((rc = store_remote_exec_add(fc->s, &r, &id)) == 0) {
 			if (ids != NULL)
@@ -593,10 +599,18 @@ exit_for(struct tally *ty)
 }
 
 static void
-print_stream(const char *label, const struct fb_buf *b, uint64_t total)
+print_stream(const char *label, const struct fb_buf *b, uint64_t total,
+    const char *sha)
 {
 	struct fb_buf safe = FB_BUF_INIT;
 
+	/* Binary output helps nobody on a terminal: say what it was. */
+	if (b->len > 0 && memchr(b->data, '\0', b->len) != NULL) {
+		printf("[%s: binary, %llu bytes, sha256 %s; --json or --case "
+		    "keeps it]\n", label ? label : "stdout",
+		    (unsigned long long)total, sha);
+		return;
+	}
 	if (b->len > 0) {
 		if (label)
 			printf("%s:\n", label);
@@ -623,15 +637,15 @@ print_exec_text(struct fleet_task *t)
 		else
 			printf(" (exit %d", t->exit_status);
 		printf(", %.2f s)\n", (double)(t->end_ms - t->start_ms) / 1000);
-		print_stream(NULL, &t->out, t->out_total);
-		print_stream("stderr", &t->err, t->err_total);
+		print_stream(NULL, &t->out, t->out_total, t->out_sha256);
+		print_stream("stderr", &t->err, t->err_total, t->err_sha256);
 	} else {
 		printf(": %s: ", fleet_kind_name(t->kind));
 		cli_put_safe(stdout, t->error ? t->error : "failed");
 		fputc('\n', stdout);
 		if (t->kind == FLEET_TIMEOUT && (t->out.len || t->err.len)) {
-			print_stream(NULL, &t->out, t->out_total);
-			print_stream("stderr", &t->err, t->err_total);
+			print_stream(NULL, &t->out, t->out_total, t->out_sha256);
+			print_stream("stderr", &t->err, t->err_total, t->err_sha256);
 		}
 	}
 }

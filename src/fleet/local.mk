@@ -5,3 +5,12 @@ libfirebreak_a_SOURCES += \
 	src/fleet/ssh.c src/fleet/facts.c
 libfirebreak_a_CFLAGS += $(EXPAT_CFLAGS)
 FB_LIBS += $(EXPAT_LIBS)
+
+# make check replays the fuzzer's seed corpus (fuzz/corpus/fleet)
+check_PROGRAMS += tests/t-fuzz-fleet
+TESTS += tests/t-fuzz-fleet
+tests_t_fuzz_fleet_SOURCES = fuzz/fuzz-fleet.c
+tests_t_fuzz_fleet_CPPFLAGS = $(AM_CPPFLAGS) -DFB_FUZZ_REPLAY
+tests_t_fuzz_fleet_CFLAGS = $(libfirebreak_a_CFLAGS)
+tests_t_fuzz_fleet_LDADD = $(FB_LIBS)
+EXTRA_DIST += bench/fanout tests/fixtures/fleet

@@ -351,7 +351,6 @@ retryable(struct fleet_conn *c, int code, const struct fleet_opts *o)
 	return (code == LIBSSH2_ERROR_SOCKET_RECV ||
 	    code == LIBSSH2_ERROR_BANNER_RECV ||
 	    code == LIBSSH2_ERROR_SOCKET_DISCONNECT ||
-	    code == LIBSSH2_ERROR_KEX_FAILURE ||
 	    code == -ECONNRESET) && c->t->attempts <= o->retries &&
 	    now_ms() < c->deadline;
 }
@@ -377,6 +376,7 @@ start_connect(struct engine *e, struct fleet_conn *c)
 	int one = 1, rc, fd;
 
 	c->t->attempts++;
+	c->deadline = now_ms() + (int64_t)e->o->connect_timeout * 1000;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
@@ -1357,6 +1357,12 @@ conn_start(struct engine *e, struct fleet_task *t, const char *local_user)
 		for (i = 0; i < t->npaths; i++)
 			item_add(c, c->nitems, t->paths[i], 0, NULL, NULL);
 	e->running++;
+	/* Wait for a handshake slot on this server (sshd's MaxStartups). */
+	if (e->servers[c->server].handshakes >= e->o->per_server) {
+		c->state = CS_BACKOFF;
+		c->wake = 0;
+		return;
+	}
 	if (start_connect(e, c) != 0)
 		conn_finish(e, c);
 }
@@ -1449,8 +1455,10 @@ fleet_run(struct fleet_task *tasks, size_t n, const struct fleet_opts *o)
 				if (c->state == CS_BACKOFF) {
 					int64_t w = c->wake - now;
 
-					if (w < wait)
-						wait = w < 1 ? 1 : w;
+					/* Past its wake time it waits for a slot,
+					 * which frees on another socket's event. */
+					if (w > 0 && w < wait)
+						wait = w;
 					continue;
 				}
 			}
