@@ -37,6 +37,7 @@ SHELL_TESTS = \
 	tests/fleet-fetch.t \
 	tests/fleet-facts.t \
 	tests/playbook.t \
-	tests/playbook-sandbox.t
+	tests/playbook-sandbox.t \
+	tests/playbook-shipped.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh

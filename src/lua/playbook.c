@@ -355,9 +355,32 @@ params_protected(lua_State *L)
 {
 	const char *p = lua_touserdata(L, 1);
 
+	/*
+	 * Fill the table scripts already hold (local P = fb.params at load
+	 * time) rather than replacing it.
+	 */
 	lua_getglobal(L, "fb");
+	if (lua_getfield(L, -1, "params") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "params");
+	}
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, -4);
+	}
 	fblua_json_push(L, p, strlen(p));
-	lua_setfield(L, -2, "params");
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -5);
+	}
+	lua_pop(L, 1);
 	return 0;
 }
 

@@ -2,3 +2,5 @@
 # resume, undo).
 libfirebreak_a_SOURCES += src/playbook/playbook.h src/playbook/playbook.c \
 	src/playbook/run.c
+nobase_dist_pkgdata_DATA += playbooks/snapshot-evidence.lua \
+	playbooks/quarantine-model.lua

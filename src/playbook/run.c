@@ -506,6 +506,49 @@ remote_exec_in(struct eng *e, struct fleet_task *t, const char *command,
 	r->run_id = e->run_id;
 }
 
+/*
+ * opts.evidence: a host's output (stdout, capped at 64 MiB) becomes an
+ * evidence item of the run's case named after the option, tied to its
+ * remote_exec row. Only when the command ran.
+ */
+static int
+exec_evidence(struct eng *e, struct fleet_task *t, const char *command,
+    const char *name, int64_t reid, int64_t *evid)
+{
+	struct store_evidence_in in;
+	struct store_blob blob;
+	char *nm;
+	int rc;
+
+	*evid = 0;
+	if (t->kind != FLEET_OK)
+		return 0;
+	if ((rc = store_blob_put_mem(e->s, t->out.data, t->out.len,
+	    &blob)) != 0)
+		return rc;
+	nm = xasprintf("%s-%s", t->host->name, name);
+	memset(&in, 0, sizeof(in));
+	in.case_id = e->case_id;
+	in.blob = blob;
+	in.kind = "command-output";
+	in.name = nm;
+	in.source_host = t->host->name;
+	in.host_key = t->fingerprint;
+	in.command = command;
+	in.collector = "playbook exec";
+	in.started = t->start_ms / 1000;
+	in.finished = t->end_ms / 1000;
+	in.clock_offset_ms = STORE_TIME_UNSET;
+	in.orig_mtime = STORE_TIME_UNSET;
+	in.orig_mode = -1;
+	in.note = e->pb->name;
+	in.remote_exec = reid;
+	in.actor_kind = STORE_ACTOR_PLAYBOOK;
+	rc = store_evidence_add_tx(e->s, &in, evid);
+	free(nm);
+	return rc;
+}
+
 static int
 call_exec(struct eng *e, struct fblua_ev *args, char **result)
 {
@@ -514,8 +557,8 @@ call_exec(struct eng *e, struct fblua_ev *args, char **result)
 	struct fleet_task *t = NULL;
 	struct fleet_opts fo;
 	struct fb_json *j, *sum;
-	int64_t v, *ids = NULL;
-	const char *command;
+	int64_t v, *ids = NULL, *evids = NULL;
+	const char *command, *evname = NULL;
 	size_t i, clen;
 	int rc;
 
@@ -542,6 +585,14 @@ call_exec(struct eng *e, struct fblua_ev *args, char **result)
 	if (fblua_ev_int(args, "opts.timeout", &v) == 0 && v >= 0 &&
 	    v <= 86400)
 		fo.timeout = (int)v;
+	if ((evname = fblua_ev_str(args, "opts.evidence", NULL)) != NULL) {
+		if (in_check(e)) {
+			rc = fb_err(FB_ERR_REFUSED, "evidence is not collected "
+			    "in check");
+			goto out;
+		}
+		fo.max_output = 64u << 20;
+	}
 	if (fblua_ev_int(args, "opts.max_output", &v) == 0 && v > 0 &&
 	    v <= (64 << 20))
 		fo.max_output = (size_t)v;
@@ -565,6 +616,12 @@ call_exec(struct eng *e, struct fblua_ev *args, char **result)
 			remote_exec_in(e, &t[i], cmd.data, &r);
 			rc = store_remote_exec_add(e->s, &r, &ids[i]);
 		}
+		if (evname != NULL) {
+			evids = xcalloc(tl.n + 1, sizeof(*evids));
+			for (i = 0; i < tl.n && rc == 0; i++)
+				rc = exec_evidence(e, &t[i], cmd.data, evname,
+				    ids[i], &evids[i]);
+		}
 		for (i = 0; i < tl.n; i++) {
 			int ok = t[i].kind == FLEET_OK && t[i].exit_status == 0;
 
@@ -583,6 +640,8 @@ call_exec(struct eng *e, struct fblua_ev *args, char **result)
 			if (t[i].error)
 				fb_json_kstr(j, "error", t[i].error);
 			fb_json_kint(j, "remote_exec", ids[i]);
+			if (evids != NULL && evids[i] > 0)
+				fb_json_kint(j, "evidence", evids[i]);
 			fb_json_obj_end(j);
 			fb_json_key(sum, t[i].host->name);
 			fb_json_obj_begin(sum);
@@ -610,6 +669,7 @@ out:
 		free(t);
 	}
 	free(ids);
+	free(evids);
 	free(tl.h);
 	fb_buf_release(&cmd);
 	return rc;
@@ -925,7 +985,6 @@ call_case(struct eng *e, const char *fn, struct fblua_ev *args,
 	int64_t finding;
 	int rc;
 
-	(void)result;
 	if (e->case_id <= 0) {
 		(void)journal_tx(e, fn, args, NULL, 0);
 		return fb_err(FB_ERR_NOENT, "this run has no case (--case N)");
@@ -947,7 +1006,9 @@ call_case(struct eng *e, const char *fn, struct fblua_ev *args,
 		rc = store_case_event_add_tx(e->s, &ev, NULL);
 		if (rc == 0)
 			rc = journal(e, fn, args, NULL, 1);
-		return commit_or_rollback(e->s, rc);
+		if ((rc = commit_or_rollback(e->s, rc)) == 0)
+			*result = xstrdup("true");
+		return rc;
 	}
 	if (strcmp(fn, "case.link") == 0) {
 		if (fblua_ev_int(args, "finding", &finding) != 0)
@@ -968,7 +1029,9 @@ call_case(struct eng *e, const char *fn, struct fblua_ev *args,
 		free(msg);
 		return rc;
 	}
-	return journal_tx(e, fn, args, NULL, 1);
+	if ((rc = journal_tx(e, fn, args, NULL, 1)) == 0)
+		*result = xstrdup("true");
+	return rc;
 }
 
 static int
