@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 require_prog jq
 require_prog sqlite3
+require_prog script
 fleet_require
 
 PB="$FB_SRCDIR/tests/fixtures/playbooks"
@@ -176,6 +177,21 @@ test_expect_success 'run ls and show' '
 	expect_eq "$(jq -s length j)" "$(sqlite3 "$WS/store.db" "SELECT count(*) FROM runs")" &&
 	fb run show 3 >out && expect_grep "run 3: playbook marker, undone" out &&
 	fb run show 3 --json | jq -e ".steps | length == 4" >/dev/null
+'
+
+test_expect_code 5 '--yes without a terminal still waits for approval' '
+	fb playbook run --yes -l pb-06 -e line=tty "$PB/marker.lua" </dev/null >out; rc=$?;
+	expect_grep "yes approves only on a terminal" out &&
+	expect_eq "$(grep -cx tty "$(fleet_dir pb-06)/srv/data/marker" || :)" 0 && exit $rc
+'
+
+test_expect_success '--yes on a terminal approves the plan shown' '
+	{ script -qec "\"$FB_BIN\" playbook run --yes -l pb-06 -e line=tty \"$PB/marker.lua\"" /dev/null >out || { cat out; exit 1; }; } &&
+	id=$(sqlite3 "$WS/store.db" "SELECT max(id) FROM runs") &&
+	expect_eq "$(state $id)" done &&
+	expect_eq "$(grep -cx tty "$(fleet_dir pb-06)/srv/data/marker")" 1 &&
+	fb audit ls --json >audit.jsonl &&
+	expect_eq "$(jq -r "select(.action==\"run.approve\" and .object==\"run:$id\") | .seq" audit.jsonl | wc -l)" 1
 '
 
 # Each value goes through -e, then argv and shell.quote, to the host's files.
