@@ -1371,7 +1371,7 @@ const struct cli_command cli_cmd_fleet = {
 	"options:\n"
 	"  -i, --inventory FILE   the inventory\n"
 	"  -j, --jobs N           hosts in flight (default 32)\n"
-	"  --timeout S            command timeout in seconds (default none)\n"
+	"  --timeout S            command (or fetch) timeout in seconds (default none)\n"
 	"  --connect-timeout S    connect, handshake and login (default 10)\n"
 	"  --max-output SIZE      stdout and stderr kept per host (default 1M)\n"
 	"  --max-size SIZE        fetch: largest file taken (default 1G)\n"

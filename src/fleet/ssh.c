@@ -742,7 +742,8 @@ after_auth(struct fleet_conn *c, const struct fleet_opts *o)
 		begin_exec(c, o);
 	} else {
 		c->state = CS_SFTP_INIT;
-		c->deadline = 0;
+		c->deadline = o->timeout > 0 ?
+		    now_ms() + (int64_t)o->timeout * 1000 : 0;
 	}
 }
 
@@ -1267,6 +1268,8 @@ conn_step(struct engine *e, struct fleet_conn *c)
 					begin_exec(c, o);
 				} else {
 					c->state = CS_SFTP_INIT;
+					c->deadline = o->timeout > 0 ? now_ms() +
+					    (int64_t)o->timeout * 1000 : 0;
 				}
 				continue;
 			}
