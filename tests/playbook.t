@@ -194,6 +194,24 @@ test_expect_success '--yes on a terminal approves the plan shown' '
 	expect_eq "$(jq -r "select(.action==\"run.approve\" and .object==\"run:$id\") | .seq" audit.jsonl | wc -l)" 1
 '
 
+test_expect_success 'batches: a failure stops the run after its batch; resume goes on' '
+	touch "$(fleet_dir pb-05)/srv/data/fail" &&
+	{ fb playbook run "$PB/batched.lua" >out; rc=$?; } ;
+	expect_eq "$rc" 4 &&
+	id=$(sqlite3 "$WS/store.db" "SELECT max(id) FROM runs") &&
+	expect_eq "$(state $id)" failed &&
+	expect_grep "1 of 10 hosts failed (max_fail 0%)" out &&
+	n=0; for i in 01 02 03 04 05 06 07 08 09 10; do
+		[ -e "$(fleet_dir pb-$i)/srv/data/batched" ] && n=$((n+1)); done;
+	expect_eq "$n" 5 &&
+	rm "$(fleet_dir pb-05)/srv/data/fail" &&
+	fb run resume "$id" >out &&
+	expect_eq "$(state $id)" done &&
+	n=0; for i in 01 02 03 04 05 06 07 08 09 10; do
+		[ -e "$(fleet_dir pb-$i)/srv/data/batched" ] && n=$((n+1)); done;
+	expect_eq "$n" 10
+'
+
 # Each value goes through -e, then argv and shell.quote, to the host's files.
 n=0
 for v in 'a  b' "it's" 'x;touch /srv/data/pwned' '$(touch /srv/data/pwned2)' \
