@@ -39,8 +39,8 @@ blob() { cat "$WS/blobs/$(printf %s "$1" | cut -c1-2)/$(printf %s "$1" | cut -c3
 evsha() { fb evidence ls --json | jq -r "select(.name==\"$1\") | .sha256" | tail -1; }
 
 test_expect_success 'shipped playbooks lint clean and are listed' '
-	fb playbook lint snapshot-evidence quarantine-model >out &&
-	expect_eq "$(grep -c ": ok (" out)" 2 &&
+	fb playbook lint snapshot-evidence quarantine-model rollback-model contain-gpu-node >out &&
+	expect_eq "$(grep -c ": ok (" out)" 4 &&
 	fb playbook ls >out && expect_grep "^snapshot-evidence " out &&
 	expect_grep "^quarantine-model " out
 '
@@ -131,6 +131,72 @@ test_expect_success 'quarantine-model: a host that fails mid-way is resumed' '
 	expect_eq "$(last state)" done &&
 	expect_eq "$(rssh qa-3 "stat -c %a /srv/quarantine/llama/v2")" 0 &&
 	expect_eq "$(sqlite3 "$WS/store.db" "SELECT group_concat(host||\"=\"||applies) FROM run_steps WHERE run_id=$(last id) AND step=2")" "qa-2=1,qa-3=1"
+'
+
+test_expect_success 'rollback-model: checks the hash, repoints, restarts, verifies' '
+	want=$(hash_dir "$(fleet_dir qa-1)/srv/models/llama/v1") &&
+	fb playbook run rollback-model -l qa-1 -e model=llama -e to_version=v1 \
+		-e expected_sha256=$want -e "restart=touch /srv/data/restarted" >out; [ $? -eq 5 ] &&
+	expect_grep "qa-1 *repoint /srv/models/llama/current from .v2. to .v1." out &&
+	fb run approve "$(last id)" --plan "$(last plan_sha256)" >out &&
+	expect_eq "$(last state)" done &&
+	expect_eq "$(rssh qa-1 "readlink /srv/models/llama/current")" v1 &&
+	rssh qa-1 "test -f /srv/data/restarted" &&
+	expect_grep "verified: 1 hosts serve $want" out
+'
+
+test_expect_success 'rollback-model: undo returns to the prior version' '
+	fb run undo "$(last id)" >out &&
+	expect_eq "$(rssh qa-1 "readlink /srv/models/llama/current")" v2
+'
+
+test_expect_success 'rollback-model: a version whose files differ is not served' '
+	echo tampered >>"$(fleet_dir qa-2)/srv/models/llama/v1/config.json" &&
+	fb playbook run rollback-model -l qa-2 -e model=llama -e to_version=v1 \
+		-e expected_sha256=$(hash_dir "$(fleet_dir qa-1)/srv/models/llama/v1") >out; [ $? -eq 5 ] &&
+	{ fb run approve "$(last id)" --plan "$(last plan_sha256)" >out 2>&1; rc=$?; } ;
+	expect_eq "$rc" 4 && expect_grep "hashes to" out &&
+	expect_eq "$(rssh qa-2 "readlink /srv/models/llama/current")" v2
+'
+
+for h in qa-1 qa-2; do
+	cat >"$(fleet_dir $h)/bin/scontrol" <<'SCONTROL'
+#!/bin/sh
+# fake scontrol: the node's state lives in /srv/data/slurm
+case "$1" in
+show) if [ -f /srv/data/slurm ]; then cat /srv/data/slurm; else echo "NodeName=$3 State=IDLE"; fi ;;
+update)
+	shift
+	for a; do case "$a" in
+		NodeName=*) n=${a#NodeName=} ;; State=*) st=${a#State=} ;; Reason=*) rs=${a#Reason=} ;;
+	esac; done
+	[ "$st" = RESUME ] && st=IDLE
+	printf "NodeName=%s State=%s Reason=%s\n" "$n" "$st" "${rs:-}" >/srv/data/slurm ;;
+esac
+SCONTROL
+	chmod 755 "$(fleet_dir $h)/bin/scontrol"
+done
+reason='GPU exfil; ticket "IR-7" $(id)'
+
+test_expect_success 'contain-gpu-node: plan, drain through scontrol with the reason literal' '
+	fb playbook run contain-gpu-node --case 1 -l "qa-1:qa-2" -e "reason=$reason" >out; [ $? -eq 5 ] &&
+	expect_grep "qa-1 *drain qa-1 (GPU exfil; ticket \"IR-7\" \$(id))" out &&
+	fb run approve "$(last id)" --plan "$(last plan_sha256)" >out &&
+	expect_eq "$(last state)" done &&
+	expect_eq "$(rssh qa-2 "cat /srv/data/slurm")" "NodeName=qa-2 State=DRAIN Reason=$reason" &&
+	[ -n "$(evsha qa-1-processes)" ] &&
+	expect_eq "$(blob "$(evsha qa-2-gpu)")" "$(cat "$(fleet_dir qa-2)/srv/gpu.xml")"
+'
+
+test_expect_success 'contain-gpu-node: a drained node has nothing to do' '
+	fb playbook run contain-gpu-node -l qa-1 --dry-run >out &&
+	expect_grep "qa-1 *no change" out
+'
+
+test_expect_success 'contain-gpu-node: undo resumes the nodes' '
+	fb run undo "$(sqlite3 "$WS/store.db" "SELECT max(id) FROM runs WHERE state=\"done\" AND playbook=\"contain-gpu-node\"")" >out &&
+	expect_eq "$(rssh qa-1 "cat /srv/data/slurm")" "NodeName=qa-1 State=IDLE Reason=" &&
+	expect_eq "$(rssh qa-2 "cat /srv/data/slurm")" "NodeName=qa-2 State=IDLE Reason="
 '
 
 test_done
