@@ -80,4 +80,13 @@ test_expect_success 'playbook ls finds user playbooks' '
 	fb playbook show marker >/dev/null
 '
 
+test_expect_code 6 'fb.* calls are refused while a playbook loads' '
+	cat >early.lua <<-\EOF
+	fb.exec("h1", { "touch", "/tmp/fb-escape" })
+	return { name = "early", description = "x", steps = { { name = "s", run = function() end } } }
+	EOF
+	fb playbook run early.lua 2>err; rc=$?;
+	expect_grep "not while the playbook loads" err && [ ! -e /tmp/fb-escape ] && exit $rc
+'
+
 test_done

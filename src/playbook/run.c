@@ -1047,6 +1047,9 @@ eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 	int i;
 
 	*result = NULL;
+	if (e->run_id <= 0)
+		return fb_err(FB_ERR_REFUSED, "not while the playbook loads "
+		    "(call it from a step)");
 	for (i = 0; in_check(e) && effects[i] != NULL; i++) {
 		if (strcmp(fn, effects[i]) == 0) {
 			(void)journal_tx(e, fn, args, NULL, 0);
@@ -2053,7 +2056,8 @@ pb_undo(struct store *s, int64_t id, const struct pb_opts *o,
 	if (strcmp(ri.state, "done") != 0 && strcmp(ri.state, "failed") != 0 &&
 	    strcmp(ri.state, "interrupted") != 0 &&
 	    strcmp(ri.state, "aborted") != 0 &&
-	    strcmp(ri.state, "running") != 0) {
+	    strcmp(ri.state, "running") != 0 &&
+	    strcmp(ri.state, "undoing") != 0) {
 		rc = fb_err(FB_ERR_REFUSED, "run %lld is %s: nothing to undo",
 		    (long long)id, ri.state);
 		goto out;
@@ -2079,7 +2083,10 @@ pb_undo(struct store *s, int64_t id, const struct pb_opts *o,
 			const char *why;
 			char *err;
 
-			if (p->step != (int)si || strcmp(p->state, "done") != 0)
+			/* Applied, or an undo that was cut off or failed. */
+			if (p->step != (int)si || (strcmp(p->state, "done") != 0 &&
+			    strcmp(p->state, "undoing") != 0 &&
+			    strcmp(p->state, "undo-failed") != 0))
 				continue;
 			if (!st->has_undo) {
 				skipped++;
