@@ -1271,8 +1271,11 @@ make_plan(struct eng *e, const char *source_sha, int dry_run, char **plan,
 				if ((rc = run_check(e, (int)si + 1, e->hosts[h],
 				    &c)) != 0) {
 					rc = fb_err(-rc, "step %zu '%s' check on "
-					    "'%s': %s", si + 1, st->name,
-					    e->hosts[h], fb_errmsg(rc));
+					    "'%s': %s (every check must succeed "
+					    "to make a plan; leave a host out "
+					    "with -l '%s:!%s')", si + 1, st->name,
+					    e->hosts[h], fb_errmsg(rc), e->pattern,
+					    e->hosts[h]);
 					break;
 				}
 				fb_json_key(j, e->hosts[h]);
