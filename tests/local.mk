@@ -37,6 +37,9 @@ SHELL_TESTS = \
 	tests/fleet-exec.t \
 	tests/fleet-keys.t \
 	tests/fleet-fetch.t \
-	tests/fleet-facts.t
+	tests/fleet-facts.t \
+	tests/playbook.t \
+	tests/playbook-sandbox.t \
+	tests/playbook-shipped.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh

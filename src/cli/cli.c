@@ -22,6 +22,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_key,
 	&cli_cmd_model,
 	&cli_cmd_fleet,
+	&cli_cmd_playbook,
+	&cli_cmd_run,
 	&cli_cmd_audit,
 	&cli_cmd_config,
 	&cli_cmd_help,

@@ -80,6 +80,10 @@ extern const struct cli_command cli_cmd_evidence;
 extern const struct cli_command cli_cmd_key;
 extern const struct cli_command cli_cmd_model;
 extern const struct cli_command cli_cmd_fleet;
+extern const struct cli_command cli_cmd_playbook;
+extern const struct cli_command cli_cmd_run;
+/* playbook.c: SIGINT sets *flag (stop between hosts). */
+void cli_playbook_sigint(volatile int **flag);
 
 /* correlate.c: open proposed cases when correlate.auto is set. */
 int cli_correlate_auto(struct store *s, int quiet);

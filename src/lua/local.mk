@@ -2,7 +2,7 @@
 libfirebreak_a_SOURCES += \
 	src/lua/lua.h src/lua/lua-int.h \
 	src/lua/host.c src/lua/json.c src/lua/ev.c src/lua/pattern.c \
-	src/lua/modules.c
+	src/lua/modules.c src/lua/fb-playbook.h src/lua/playbook.c
 
 check_PROGRAMS += tests/t-lua
 tests_t_lua_SOURCES = tests/t-lua.c tests/tap.h

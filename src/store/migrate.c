@@ -13,6 +13,7 @@
 #include "store/schema-registry.h"
 #include "store/schema-fleet.h"
 #include "store/schema-console.h"
+#include "store/schema-playbook.h"
 
 static const char *const migrations[] = {
 	/* 1: foundation */
@@ -89,6 +90,7 @@ static const char *const migrations[] = {
 	SCHEMA_V3_REGISTRY
 	SCHEMA_V3_FLEET
 	SCHEMA_V3_CONSOLE
+	SCHEMA_V3_PLAYBOOK
 	"SELECT 1;\n",
 };
 

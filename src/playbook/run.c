@@ -1,0 +1,2214 @@
+/*
+ * run.c: the run engine — plan (every check), approval bound to the
+ * plan's SHA-256, apply pair by pair with a journal row before and after
+ * each, resume, undo, abort; and the engine side of every fb.* call.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fleet/fleet.h"
+#include "json/json.h"
+#include "lua/fb-playbook.h"
+#include "playbook/playbook.h"
+#include "store/cases.h"
+#include "store/playbook.h"
+
+#define PB_ARGS_MAX (64u << 10)
+#define PB_COMMAND_MAX (256u << 10)
+#define PB_ANSWER_MAX 4096
+
+struct pair {
+	int step;
+	char *host;
+	char *state;
+	char *planned;
+};
+
+struct eng {
+	struct store *s;
+	struct playbook *pb;
+	const struct pb_opts *o;
+	FILE *out;
+	struct fleet_inventory *inv;
+	struct fleet_known *known;
+	char **hosts;             /* the run's hosts, by name */
+	size_t nhosts;
+	char *pattern;
+	char *params;             /* JSON */
+	int64_t run_id, case_id;
+	int step;                 /* 1-based; 0 outside steps */
+	const char *host;         /* the pair's host, or NULL */
+	const char *phase;        /* plan, apply, undo, run */
+	char batch[17];
+	struct fblua_pb_ops ops;
+	int lockfd;
+	struct pair *pairs;
+	size_t npairs;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void
+make_batch(char out[17])
+{
+	unsigned char r[8];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		uint64_t v = (uint64_t)fb_time_now() ^ ((uint64_t)getpid() << 32);
+
+		memcpy(r, &v, sizeof(r));
+	}
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static void
+say(struct eng *e, const char *fmt, ...) FB_ATTR_PRINTF(2, 3);
+
+/* Print a line made terminal-safe (it may hold host output or params). */
+static void
+say(struct eng *e, const char *fmt, ...)
+{
+	struct fb_buf b = FB_BUF_INIT, safe = FB_BUF_INIT;
+	va_list ap;
+
+	if (e->o->quiet || e->out == NULL)
+		return;
+	va_start(ap, fmt);
+	fb_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	fb_sanitize(&safe, b.data, b.len, 0);
+	fputs(safe.data, e->out);
+	fputc('\n', e->out);
+	fflush(e->out);
+	fb_buf_release(&b);
+	fb_buf_release(&safe);
+}
+
+static int
+host_selected(struct eng *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < e->nhosts; i++)
+		if (strcmp(e->hosts[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct fleet_host *
+inv_host(struct eng *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; e->inv != NULL && i < e->inv->nhosts; i++)
+		if (strcmp(e->inv->hosts[i].name, name) == 0)
+			return &e->inv->hosts[i];
+	return NULL;
+}
+
+static char *
+run_obj(int64_t id)
+{
+	return xasprintf("run:%lld", (long long)id);
+}
+
+static int
+audit(struct eng *e, enum store_actor_kind k, const char *action,
+    struct fb_json *j)
+{
+	char *detail = fb_json_finish(j), *obj = run_obj(e->run_id);
+	int rc;
+
+	rc = store_audit(e->s, k, action, obj, detail, NULL);
+	free(detail);
+	free(obj);
+	return rc;
+}
+
+static int
+commit_or_rollback(struct store *s, int rc)
+{
+	if (rc == 0)
+		return store_commit(s);
+	store_rollback(s);
+	return rc;
+}
+
+/* A timeline row on the run's case (inside the caller's transaction). */
+static int
+timeline(struct eng *e, const char *kind, const char *text, const char *data)
+{
+	struct store_case_event_in ev;
+
+	if (e->case_id <= 0)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.case_id = e->case_id;
+	ev.kind = kind;
+	ev.event_time = STORE_TIME_UNSET;
+	ev.actor_kind = STORE_ACTOR_PLAYBOOK;
+	ev.text = text;
+	ev.data = data;
+	return store_case_event_add_tx(e->s, &ev, NULL);
+}
+
+static int
+set_state(struct eng *e, const char *state, const char *error,
+    const char *action)
+{
+	struct fb_json *j;
+	int rc;
+
+	if ((rc = store_begin(e->s)) != 0)
+		return rc;
+	rc = store_run_state_tx(e->s, e->run_id, state, error);
+	if (rc == 0 && action != NULL) {
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "state", state);
+		fb_json_kstr(j, "error", error);
+		fb_json_obj_end(j);
+		rc = audit(e, STORE_ACTOR_PLAYBOOK, action, j);
+	}
+	if (rc == 0 && action != NULL) {
+		char *text = xasprintf("playbook %s run %lld: %s%s%s",
+		    e->pb ? e->pb->name : "?", (long long)e->run_id, state,
+		    error ? ": " : "", error ? error : "");
+
+		rc = timeline(e, "playbook_run", text, NULL);
+		free(text);
+	}
+	return commit_or_rollback(e->s, rc);
+}
+
+/* ---- inventory and known hosts ----------------------------------------- */
+
+static int
+load_known(struct eng *e)
+{
+	const char *home = getenv("HOME");
+	char *p;
+	int rc = 0;
+
+	e->known = fleet_known_new();
+	(void)fleet_known_load(e->known, "/etc/ssh/ssh_known_hosts");
+	if (home != NULL) {
+		p = xasprintf("%s/.ssh/known_hosts", home);
+		rc = fleet_known_load(e->known, p);
+		free(p);
+	}
+	p = xasprintf("%s/known_hosts", store_dir(e->s));
+	if (rc == 0)
+		rc = fleet_known_load(e->known, p);
+	free(p);
+	return rc;
+}
+
+static int
+load_inventory(struct eng *e)
+{
+	char *path = fleet_inventory_path(e->o->inventory);
+	int rc;
+
+	rc = fleet_inventory_load(path, &e->inv);
+	free(path);
+	return rc;
+}
+
+/* Select the run's hosts from the pattern. */
+static int
+select_hosts(struct eng *e)
+{
+	size_t *idx = NULL, n = 0, i;
+	int rc;
+
+	if ((rc = fleet_inventory_match(e->inv, e->pattern, &idx, &n)) != 0)
+		return rc;
+	e->hosts = xcalloc(n + 1, sizeof(*e->hosts));
+	for (i = 0; i < n; i++)
+		e->hosts[i] = xstrdup(e->inv->hosts[idx[i]].name);
+	e->nhosts = n;
+	free(idx);
+	if (n == 0)
+		return fb_err(FB_ERR_NOENT, "no hosts match '%s'", e->pattern);
+	return 0;
+}
+
+static char *
+hosts_json(struct eng *e)
+{
+	struct fb_json *j = fb_json_new();
+	size_t i;
+
+	fb_json_arr_begin(j);
+	for (i = 0; i < e->nhosts; i++)
+		fb_json_str(j, e->hosts[i]);
+	fb_json_arr_end(j);
+	return fb_json_finish(j);
+}
+
+static int
+host_name_cb(void *ud, const char *key, size_t idx, struct fblua_ev *item)
+{
+	struct eng *e = ud;
+	const char *s = fblua_ev_str(item, "", NULL);
+
+	(void)key;
+	(void)idx;
+	if (s == NULL)
+		return fb_err(FB_ERR_PARSE, "run's hosts are not names");
+	e->hosts = xrealloc(e->hosts, (e->nhosts + 2) * sizeof(*e->hosts));
+	e->hosts[e->nhosts++] = xstrdup(s);
+	e->hosts[e->nhosts] = NULL;
+	return 0;
+}
+
+/* ---- the lock: one process acts on a run at a time --------------------- */
+
+static int
+lock_run(struct eng *e)
+{
+	char *dir = xasprintf("%s/runs", store_dir(e->s)), *p;
+	int rc = 0;
+
+	(void)fb_mkdirs(dir, 0700);
+	p = xasprintf("%s/run-%lld.lock", dir, (long long)e->run_id);
+	e->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (e->lockfd < 0)
+		rc = fb_err(FB_ERR_IO, "cannot open '%s': %s", p, strerror(errno));
+	else if (flock(e->lockfd, LOCK_EX | LOCK_NB) != 0)
+		rc = fb_err(FB_ERR_REFUSED, "run %lld is in progress in another "
+		    "process", (long long)e->run_id);
+	free(p);
+	free(dir);
+	return rc;
+}
+
+/* ---- the fb.* calls ----------------------------------------------------- */
+
+/* Journal one call and audit it (one transaction); extra runs inside. */
+static int
+journal(struct eng *e, const char *fn, struct fblua_ev *args,
+    const char *result, int ok)
+{
+	struct fb_json *j;
+	char *a = NULL, *obj;
+	size_t alen = 0;
+	int rc;
+
+	if (args != NULL && fblua_ev_json(args, "", &a, &alen) != 0)
+		return fb_err(FB_ERR_INVAL, "arguments JSON cannot hold "
+		    "(functions, userdata)");
+	if (a != NULL && alen > PB_ARGS_MAX) {
+		char hex[FB_SHA256_HEX];
+
+		fb_sha256_hex(a, alen, hex);
+		free(a);
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		fb_json_kbool(j, "truncated", 1);
+		fb_json_kint(j, "bytes", (int64_t)alen);
+		fb_json_kstr(j, "sha256", hex);
+		fb_json_obj_end(j);
+		a = fb_json_finish(j);
+	}
+	rc = store_run_call_add_tx(e->s, e->run_id, e->step > 0 ? e->step : -1,
+	    e->host, e->phase, fn, a, result, ok, NULL);
+	if (rc == 0) {
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "fn", fn);
+		if (e->step > 0)
+			fb_json_kstr(j, "step", e->pb->steps[e->step - 1].name);
+		fb_json_kstr(j, "host", e->host);
+		fb_json_kstr(j, "phase", e->phase);
+		fb_json_kbool(j, "ok", ok);
+		fb_json_key(j, "args");
+		fb_json_raw(j, a ? a : "null");
+		fb_json_obj_end(j);
+		obj = run_obj(e->run_id);
+		{
+			char *detail = fb_json_finish(j);
+
+			rc = store_audit(e->s, STORE_ACTOR_PLAYBOOK, "run.call",
+			    obj, detail, NULL);
+			free(detail);
+		}
+		free(obj);
+	}
+	free(a);
+	return rc;
+}
+
+/* Journal in a transaction of its own. */
+static int
+journal_tx(struct eng *e, const char *fn, struct fblua_ev *args,
+    const char *result, int ok)
+{
+	int rc;
+
+	if ((rc = store_begin(e->s)) != 0)
+		return rc;
+	return commit_or_rollback(e->s, journal(e, fn, args, result, ok));
+}
+
+static int
+in_check(struct eng *e)
+{
+	return strcmp(e->phase, "plan") == 0 || strcmp(e->phase, "check") == 0;
+}
+
+static char *
+str_result(const char *s)
+{
+	struct fb_json *j = fb_json_new();
+
+	fb_json_str(j, s);
+	return fb_json_finish(j);
+}
+
+/* Host names an exec may act on: a pattern (string) or a list of names. */
+struct target_list {
+	const struct fleet_host **h;
+	size_t n;
+	struct eng *e;
+	int rc;
+};
+
+static int
+target_cb(void *ud, const char *key, size_t idx, struct fblua_ev *item)
+{
+	struct target_list *t = ud;
+	const char *name = fblua_ev_str(item, "", NULL);
+	const struct fleet_host *h;
+
+	(void)key;
+	(void)idx;
+	if (name == NULL || !host_selected(t->e, name) ||
+	    (h = inv_host(t->e, name)) == NULL)
+		return fb_err(FB_ERR_REFUSED, "host '%s' is not one of this "
+		    "run's hosts", name ? name : "?");
+	t->h = xrealloc(t->h, (t->n + 1) * sizeof(*t->h));
+	t->h[t->n++] = h;
+	return 0;
+}
+
+static int
+targets(struct eng *e, struct fblua_ev *args, const char *path,
+    struct target_list *t)
+{
+	const char *pat;
+	size_t *idx = NULL, n = 0, i;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->e = e;
+	if ((pat = fblua_ev_str(args, path, NULL)) == NULL)
+		return fblua_ev_foreach(args, path, target_cb, t);
+	if ((rc = fleet_inventory_match(e->inv, pat, &idx, &n)) != 0)
+		return fb_err(FB_ERR_REFUSED, "%s", fb_errmsg(rc));
+	for (i = 0; i < n; i++) {
+		const struct fleet_host *h = &e->inv->hosts[idx[i]];
+
+		if (!host_selected(e, h->name)) {
+			free(idx);
+			free(t->h);
+			t->h = NULL;
+			return fb_err(FB_ERR_REFUSED, "host '%s' is not one of "
+			    "this run's hosts", h->name);
+		}
+		t->h = xrealloc(t->h, (t->n + 1) * sizeof(*t->h));
+		t->h[t->n++] = h;
+	}
+	free(idx);
+	return 0;
+}
+
+struct argv_build {
+	struct fb_buf *b;
+	size_t n;
+};
+
+static int
+argv_cb(void *ud, const char *key, size_t idx, struct fblua_ev *item)
+{
+	struct argv_build *a = ud;
+	size_t len;
+	const char *s = fblua_ev_str(item, "", &len);
+
+	(void)idx;
+	if (key != NULL || s == NULL)
+		return fb_err(FB_ERR_INVAL, "argv must be a list of strings");
+	if (memchr(s, '\0', len) != NULL)
+		return fb_err(FB_ERR_INVAL, "argv item %zu holds a NUL byte",
+		    idx);
+	if (a->n++ > 0)
+		fb_buf_addch(a->b, ' ');
+	fleet_shell_quote(a->b, s);
+	return 0;
+}
+
+static void
+opts_init(struct eng *e, struct fleet_opts *fo)
+{
+	fleet_opts_init(fo);
+	fo->known = e->known;
+	fo->connect_timeout = e->o->connect_timeout > 0 ?
+	    e->o->connect_timeout : 10;
+	fo->timeout = e->o->timeout;
+	/* SIGINT stops between pairs; the pair's own commands finish. */
+	fo->interrupted = NULL;
+}
+
+static void
+remote_exec_in(struct eng *e, struct fleet_task *t, const char *command,
+    struct store_remote_exec *r)
+{
+	const struct fleet_host *h = t->host;
+	struct passwd *pw;
+
+	memset(r, 0, sizeof(*r));
+	r->batch = e->batch;
+	r->host = h->name;
+	r->address = h->addr;
+	r->port = h->port;
+	pw = h->user ? NULL : getpwuid(getuid());
+	r->user = h->user ? h->user : pw ? pw->pw_name : "?";
+	r->host_key = t->fingerprint;
+	r->command = command;
+	r->kind = fleet_kind_name(t->kind);
+	r->error = t->error;
+	r->has_exit = t->kind == FLEET_OK && t->exit_status >= 0;
+	r->exit_status = t->exit_status;
+	r->exit_signal = t->exit_signal;
+	r->start_ms = t->start_ms;
+	r->end_ms = t->end_ms;
+	r->stdout_sha256 = t->out_sha256;
+	r->stderr_sha256 = t->err_sha256;
+	r->stdout_bytes = t->out_total;
+	r->stderr_bytes = t->err_total;
+	r->stdout_kept = t->out.data;
+	r->stdout_kept_len = t->out.len;
+	r->stderr_kept = t->err.data;
+	r->stderr_kept_len = t->err.len;
+	r->case_id = e->case_id;
+	r->run_id = e->run_id;
+}
+
+/*
+ * opts.evidence: a host's output (stdout, capped at 64 MiB) becomes an
+ * evidence item of the run's case named after the option, tied to its
+ * remote_exec row. Only when the command ran.
+ */
+static int
+exec_evidence(struct eng *e, struct fleet_task *t, const char *command,
+    const char *name, int64_t reid, int64_t *evid)
+{
+	struct store_evidence_in in;
+	struct store_blob blob;
+	char *nm;
+	int rc;
+
+	*evid = 0;
+	if (t->kind != FLEET_OK)
+		return 0;
+	if ((rc = store_blob_put_mem(e->s, t->out.data, t->out.len,
+	    &blob)) != 0)
+		return rc;
+	nm = xasprintf("%s-%s", t->host->name, name);
+	memset(&in, 0, sizeof(in));
+	in.case_id = e->case_id;
+	in.blob = blob;
+	in.kind = "command-output";
+	in.name = nm;
+	in.source_host = t->host->name;
+	in.host_key = t->fingerprint;
+	in.command = command;
+	in.collector = "playbook exec";
+	in.started = t->start_ms / 1000;
+	in.finished = t->end_ms / 1000;
+	in.clock_offset_ms = STORE_TIME_UNSET;
+	in.orig_mtime = STORE_TIME_UNSET;
+	in.orig_mode = -1;
+	in.note = e->pb->name;
+	in.remote_exec = reid;
+	in.actor_kind = STORE_ACTOR_PLAYBOOK;
+	rc = store_evidence_add_tx(e->s, &in, evid);
+	free(nm);
+	return rc;
+}
+
+static int
+call_exec(struct eng *e, struct fblua_ev *args, char **result)
+{
+	struct target_list tl;
+	struct fb_buf cmd = FB_BUF_INIT;
+	struct fleet_task *t = NULL;
+	struct fleet_opts fo;
+	struct fb_json *j, *sum;
+	int64_t v, *ids = NULL, *evids = NULL;
+	const char *command, *evname = NULL;
+	size_t i, clen;
+	int rc;
+
+	if ((rc = targets(e, args, "hosts", &tl)) != 0)
+		return rc;
+	if ((command = fblua_ev_str(args, "command", &clen)) != NULL) {
+		if (memchr(command, '\0', clen) != NULL) {
+			rc = fb_err(FB_ERR_INVAL, "the command holds a NUL byte");
+			goto out;
+		}
+		fb_buf_add(&cmd, command, clen);
+	} else {
+		struct argv_build ab = { &cmd, 0 };
+
+		if ((rc = fblua_ev_foreach(args, "argv", argv_cb, &ab)) != 0)
+			goto out;
+	}
+	if (cmd.len == 0 || cmd.len > PB_COMMAND_MAX) {
+		rc = fb_err(FB_ERR_INVAL, "the command is empty or longer than "
+		    "%u bytes", PB_COMMAND_MAX);
+		goto out;
+	}
+	opts_init(e, &fo);
+	if (fblua_ev_int(args, "opts.timeout", &v) == 0 && v >= 0 &&
+	    v <= 86400)
+		fo.timeout = (int)v;
+	if ((evname = fblua_ev_str(args, "opts.evidence", NULL)) != NULL) {
+		if (in_check(e)) {
+			rc = fb_err(FB_ERR_REFUSED, "evidence is not collected "
+			    "in check");
+			goto out;
+		}
+		fo.max_output = 64u << 20;
+	}
+	if (fblua_ev_int(args, "opts.max_output", &v) == 0 && v > 0 &&
+	    v <= (64 << 20))
+		fo.max_output = (size_t)v;
+	t = xcalloc(tl.n + 1, sizeof(*t));
+	for (i = 0; i < tl.n; i++) {
+		t[i].host = tl.h[i];
+		t[i].op = FLEET_OP_EXEC;
+		t[i].command = cmd.data;
+	}
+	if ((rc = fleet_run(t, tl.n, &fo)) != 0)
+		goto out;
+	ids = xcalloc(tl.n + 1, sizeof(*ids));
+	j = fb_json_new();
+	sum = fb_json_new();
+	fb_json_obj_begin(j);
+	fb_json_obj_begin(sum);
+	if ((rc = store_begin(e->s)) == 0) {
+		for (i = 0; i < tl.n && rc == 0; i++) {
+			struct store_remote_exec r;
+
+			remote_exec_in(e, &t[i], cmd.data, &r);
+			rc = store_remote_exec_add(e->s, &r, &ids[i]);
+		}
+		if (evname != NULL) {
+			evids = xcalloc(tl.n + 1, sizeof(*evids));
+			for (i = 0; i < tl.n && rc == 0; i++)
+				rc = exec_evidence(e, &t[i], cmd.data, evname,
+				    ids[i], &evids[i]);
+		}
+		for (i = 0; i < tl.n; i++) {
+			int ok = t[i].kind == FLEET_OK && t[i].exit_status == 0;
+
+			fb_json_key(j, t[i].host->name);
+			fb_json_obj_begin(j);
+			fb_json_kbool(j, "ok", ok);
+			fb_json_kstr(j, "kind", fleet_kind_name(t[i].kind));
+			if (t[i].kind == FLEET_OK && t[i].exit_status >= 0)
+				fb_json_kint(j, "exit", t[i].exit_status);
+			if (t[i].exit_signal[0])
+				fb_json_kstr(j, "signal", t[i].exit_signal);
+			fb_json_key(j, "stdout");
+			fb_json_strn(j, t[i].out.data, t[i].out.len);
+			fb_json_key(j, "stderr");
+			fb_json_strn(j, t[i].err.data, t[i].err.len);
+			if (t[i].error)
+				fb_json_kstr(j, "error", t[i].error);
+			fb_json_kint(j, "remote_exec", ids[i]);
+			if (evids != NULL && evids[i] > 0)
+				fb_json_kint(j, "evidence", evids[i]);
+			fb_json_obj_end(j);
+			fb_json_key(sum, t[i].host->name);
+			fb_json_obj_begin(sum);
+			fb_json_kstr(sum, "kind", fleet_kind_name(t[i].kind));
+			if (t[i].kind == FLEET_OK && t[i].exit_status >= 0)
+				fb_json_kint(sum, "exit", t[i].exit_status);
+			fb_json_kint(sum, "remote_exec", ids[i]);
+			fb_json_obj_end(sum);
+		}
+		fb_json_obj_end(sum);
+		if (rc == 0)
+			rc = journal(e, "exec", args, fb_json_text(sum), 1);
+		rc = commit_or_rollback(e->s, rc);
+	}
+	fb_json_free(sum);
+	fb_json_obj_end(j);
+	if (rc == 0)
+		*result = fb_json_finish(j);
+	else
+		fb_json_free(j);
+out:
+	if (t != NULL) {
+		for (i = 0; i < tl.n; i++)
+			fleet_task_release(&t[i]);
+		free(t);
+	}
+	free(ids);
+	free(evids);
+	free(tl.h);
+	fb_buf_release(&cmd);
+	return rc;
+}
+
+/* ---- fetch -------------------------------------------------------------- */
+
+struct fetch_file {
+	char *path, *refused;
+	struct store_blob blob;
+	struct fleet_fetch_file f;
+	int64_t evidence;
+};
+
+struct fetch_ctx {
+	struct eng *e;
+	struct fetch_file *v;
+	size_t n;
+};
+
+static int
+fetch_open(void *ctx, struct fleet_task *t, const char *path, void **sink)
+{
+	struct fetch_ctx *x = ctx;
+	struct store_blob_writer *w;
+	int rc;
+
+	(void)t;
+	(void)path;
+	if ((rc = store_blob_writer_new(x->e->s, 1ull << 30, &w)) != 0)
+		return rc;
+	*sink = w;
+	return 0;
+}
+
+static int
+fetch_write(void *sink, const void *p, size_t n)
+{
+	return store_blob_write(sink, p, n);
+}
+
+static void
+fetch_done(void *ctx, struct fleet_task *t, const struct fleet_fetch_file *f,
+    void *sink)
+{
+	struct fetch_ctx *x = ctx;
+	struct fetch_file *ff;
+
+	(void)t;
+	if (x->n >= 10000) {
+		store_blob_writer_abort(sink);
+		return;
+	}
+	x->v = xrealloc(x->v, (x->n + 1) * sizeof(*x->v));
+	ff = &x->v[x->n++];
+	memset(ff, 0, sizeof(*ff));
+	ff->f = *f;
+	ff->path = xstrdup(f->remote_path);
+	ff->f.remote_path = ff->path;
+	if (f->refused != NULL) {
+		store_blob_writer_abort(sink);
+		ff->refused = xstrdup(f->refused);
+	} else if (store_blob_writer_commit(sink, &ff->blob) != 0) {
+		ff->refused = xstrdup("could not be stored");
+	} else if (strcmp(ff->blob.sha256, f->sha256) != 0) {
+		ff->refused = xstrdup("hash mismatch between the stream and "
+		    "the stored blob");
+	}
+}
+
+static int
+call_fetch(struct eng *e, struct fblua_ev *args, char **result)
+{
+	const char *hn = fblua_ev_str(args, "host", NULL);
+	const char *path = fblua_ev_str(args, "path", NULL);
+	const struct fleet_host *h;
+	struct fleet_task t;
+	struct fleet_opts fo;
+	struct fetch_ctx x;
+	struct fb_json *j;
+	const char *paths[1];
+	size_t i, nok = 0;
+	int rc;
+
+	if (hn == NULL || path == NULL)
+		return fb_err(FB_ERR_INVAL, "fetch(host, path)");
+	if (path[0] != '/')
+		return fb_err(FB_ERR_INVAL, "remote path '%s' is not absolute",
+		    path);
+	if (!host_selected(e, hn) || (h = inv_host(e, hn)) == NULL)
+		return fb_err(FB_ERR_REFUSED, "host '%s' is not one of this "
+		    "run's hosts", hn);
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	memset(&t, 0, sizeof(t));
+	paths[0] = path;
+	t.host = h;
+	t.op = FLEET_OP_FETCH;
+	t.paths = paths;
+	t.npaths = 1;
+	t.fetch_open = fetch_open;
+	t.fetch_write = fetch_write;
+	t.fetched = fetch_done;
+	t.ctx = &x;
+	opts_init(e, &fo);
+	fo.measure_clock = 1;
+	if ((rc = fleet_run(&t, 1, &fo)) != 0)
+		goto out;
+	if ((rc = store_begin(e->s)) != 0)
+		goto out;
+	for (i = 0; i < x.n && rc == 0; i++) {
+		struct fetch_file *ff = &x.v[i];
+		struct store_evidence_in in;
+		char owner[64];
+		const char *slash;
+
+		if (ff->refused != NULL)
+			continue;
+		snprintf(owner, sizeof(owner), "%lu:%lu", ff->f.uid, ff->f.gid);
+		slash = strrchr(ff->path, '/');
+		memset(&in, 0, sizeof(in));
+		in.case_id = e->case_id;
+		in.blob = ff->blob;
+		in.kind = "file";
+		in.name = slash && slash[1] ? slash + 1 : ff->path;
+		in.source_host = h->name;
+		in.host_key = t.fingerprint;
+		in.path = ff->path;
+		in.collector = "playbook fetch";
+		in.started = ff->f.start;
+		in.finished = ff->f.end;
+		in.clock_offset_ms = t.has_clock_offset ? t.clock_offset_ms :
+		    STORE_TIME_UNSET;
+		in.orig_mtime = ff->f.mtime;
+		in.orig_mode = (int64_t)ff->f.mode;
+		in.orig_owner = owner;
+		in.note = e->pb->name;
+		in.actor_kind = STORE_ACTOR_PLAYBOOK;
+		rc = store_evidence_add_tx(e->s, &in, &ff->evidence);
+		nok++;
+	}
+	j = fb_json_new();
+	fb_json_obj_begin(j);
+	fb_json_kstr(j, "host", h->name);
+	fb_json_kstr(j, "kind", fleet_kind_name(t.kind));
+	if (t.error)
+		fb_json_kstr(j, "error", t.error);
+	for (i = 0; i < x.n; i++) {
+		if (x.v[i].refused == NULL) {
+			fb_json_kint(j, "evidence", x.v[i].evidence);
+			fb_json_kstr(j, "sha256", x.v[i].blob.sha256);
+			fb_json_kint(j, "size", (int64_t)x.v[i].blob.size);
+			fb_json_kstr(j, "path", x.v[i].path);
+			break;
+		}
+	}
+	fb_json_key(j, "files");
+	fb_json_arr_begin(j);
+	for (i = 0; i < x.n; i++) {
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "path", x.v[i].path);
+		if (x.v[i].refused) {
+			fb_json_kstr(j, "refused", x.v[i].refused);
+		} else {
+			fb_json_kint(j, "evidence", x.v[i].evidence);
+			fb_json_kstr(j, "sha256", x.v[i].blob.sha256);
+			fb_json_kint(j, "size", (int64_t)x.v[i].blob.size);
+		}
+		fb_json_obj_end(j);
+	}
+	fb_json_arr_end(j);
+	fb_json_obj_end(j);
+	if (rc == 0)
+		rc = journal(e, "fetch", args, fb_json_text(j),
+		    t.kind == FLEET_OK && nok > 0);
+	rc = commit_or_rollback(e->s, rc);
+	if (rc == 0 && (t.kind != FLEET_OK || nok == 0)) {
+		rc = fb_err(FB_ERR_IO, "cannot fetch '%s' from '%s': %s", path,
+		    h->name, t.error ? t.error : x.n > 0 && x.v[0].refused ?
+		    x.v[0].refused : fleet_kind_name(t.kind));
+		fb_json_free(j);
+	} else if (rc == 0) {
+		*result = fb_json_finish(j);
+	} else {
+		fb_json_free(j);
+	}
+out:
+	for (i = 0; i < x.n; i++) {
+		free(x.v[i].path);
+		free(x.v[i].refused);
+	}
+	free(x.v);
+	fleet_task_release(&t);
+	return rc;
+}
+
+/* ---- the rest ----------------------------------------------------------- */
+
+static int
+call_hosts(struct eng *e, struct fblua_ev *args, char **result)
+{
+	const char *pat = fblua_ev_str(args, "pattern", NULL);
+	size_t *idx = NULL, n = 0, i;
+	struct fb_json *j;
+	int rc;
+
+	if ((rc = fleet_inventory_match(e->inv, pat ? pat : "all", &idx,
+	    &n)) != 0) {
+		(void)journal_tx(e, "hosts", args, NULL, 0);
+		return fb_err(FB_ERR_NOENT, "%s", fb_errmsg(rc));
+	}
+	j = fb_json_new();
+	fb_json_arr_begin(j);
+	for (i = 0; i < n; i++)
+		if (host_selected(e, e->inv->hosts[idx[i]].name))
+			fb_json_str(j, e->inv->hosts[idx[i]].name);
+	fb_json_arr_end(j);
+	free(idx);
+	if ((rc = journal_tx(e, "hosts", args, fb_json_text(j), 1)) != 0) {
+		fb_json_free(j);
+		return rc;
+	}
+	*result = fb_json_finish(j);
+	return 0;
+}
+
+static int
+call_log(struct eng *e, struct fblua_ev *args, char **result)
+{
+	const char *m = fblua_ev_str(args, "message", NULL);
+	int rc;
+
+	(void)result;
+	if ((rc = journal_tx(e, "log", args, NULL, 1)) != 0)
+		return rc;
+	say(e, "  [%s%s%s] %s", e->step > 0 ? e->pb->steps[e->step - 1].name :
+	    e->pb->name, e->host ? " " : "", e->host ? e->host : "",
+	    m ? m : "");
+	return 0;
+}
+
+static int
+read_answer(const char *prompt, char *buf, size_t n)
+{
+	struct fb_buf safe = FB_BUF_INIT;
+	size_t len;
+
+	if (!isatty(STDIN_FILENO))
+		return -1;
+	fb_sanitize(&safe, prompt, strlen(prompt), 0);
+	fprintf(stderr, "%s ", safe.data);
+	fflush(stderr);
+	fb_buf_release(&safe);
+	if (fgets(buf, (int)n, stdin) == NULL)
+		return -1;
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	return 0;
+}
+
+static int
+call_confirm(struct eng *e, struct fblua_ev *args, char **result)
+{
+	const char *prompt = fblua_ev_str(args, "prompt", NULL);
+	char buf[PB_ANSWER_MAX];
+	char *q;
+	int yes = 0, rc;
+
+	q = xasprintf("%s [y/N]", prompt ? prompt : "");
+	if (read_answer(q, buf, sizeof(buf)) == 0)
+		yes = strcmp(buf, "y") == 0 || strcmp(buf, "yes") == 0;
+	free(q);
+	if ((rc = journal_tx(e, "confirm", args, yes ? "true" : "false",
+	    1)) != 0)
+		return rc;
+	*result = xstrdup(yes ? "true" : "false");
+	return 0;
+}
+
+static int
+call_ask(struct eng *e, struct fblua_ev *args, char **result)
+{
+	const char *prompt = fblua_ev_str(args, "prompt", NULL);
+	const char *def = fblua_ev_str(args, "default", NULL);
+	char buf[PB_ANSWER_MAX];
+	char *r;
+	int rc;
+
+	if (read_answer(prompt ? prompt : "", buf, sizeof(buf)) != 0) {
+		if (def == NULL) {
+			(void)journal_tx(e, "ask", args, NULL, 0);
+			return fb_err(FB_ERR_IO, "no terminal to ask '%s'",
+			    prompt ? prompt : "");
+		}
+		snprintf(buf, sizeof(buf), "%s", def);
+	} else if (buf[0] == '\0' && def != NULL) {
+		snprintf(buf, sizeof(buf), "%s", def);
+	}
+	r = str_result(buf);
+	if ((rc = journal_tx(e, "ask", args, r, 1)) != 0) {
+		free(r);
+		return rc;
+	}
+	*result = r;
+	return 0;
+}
+
+static int
+call_case(struct eng *e, const char *fn, struct fblua_ev *args,
+    char **result)
+{
+	int64_t finding;
+	int rc;
+
+	if (e->case_id <= 0) {
+		(void)journal_tx(e, fn, args, NULL, 0);
+		return fb_err(FB_ERR_NOENT, "this run has no case (--case N)");
+	}
+	if (strcmp(fn, "case.note") == 0) {
+		struct store_case_event_in ev;
+		const char *text = fblua_ev_str(args, "text", NULL);
+
+		if (text == NULL || *text == '\0')
+			return fb_err(FB_ERR_INVAL, "an empty note");
+		memset(&ev, 0, sizeof(ev));
+		ev.case_id = e->case_id;
+		ev.kind = STORE_EV_NOTE;
+		ev.event_time = STORE_TIME_UNSET;
+		ev.actor_kind = STORE_ACTOR_PLAYBOOK;
+		ev.text = text;
+		if ((rc = store_begin(e->s)) != 0)
+			return rc;
+		rc = store_case_event_add_tx(e->s, &ev, NULL);
+		if (rc == 0)
+			rc = journal(e, fn, args, NULL, 1);
+		if ((rc = commit_or_rollback(e->s, rc)) == 0)
+			*result = xstrdup("true");
+		return rc;
+	}
+	if (strcmp(fn, "case.link") == 0) {
+		if (fblua_ev_int(args, "finding", &finding) != 0)
+			return fb_err(FB_ERR_INVAL, "a finding id expected");
+		rc = store_case_link(e->s, e->case_id, &finding, 1,
+		    fblua_ev_str(args, "reason", NULL), STORE_ACTOR_PLAYBOOK);
+	} else {
+		rc = store_case_set_status(e->s, e->case_id,
+		    fblua_ev_str(args, "state", NULL),
+		    fblua_ev_str(args, "reason", NULL));
+	}
+	if (rc != 0) {
+		char *msg = xstrdup(fb_errmsg(rc)), *r = str_result(msg);
+
+		(void)journal_tx(e, fn, args, r, 0);
+		free(r);
+		rc = fb_err(rc == -FB_ERR_INVAL ? FB_ERR_INVAL : -rc, "%s", msg);
+		free(msg);
+		return rc;
+	}
+	if ((rc = journal_tx(e, fn, args, NULL, 1)) == 0)
+		*result = xstrdup("true");
+	return rc;
+}
+
+static int
+eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
+{
+	struct eng *e = ud;
+	char now[FB_TIME_LEN];
+	static const char *const effects[] = {
+		"fetch", "case.note", "case.link", "case.status",
+		"model.register", "model.set_status", "key.revoke", "confirm",
+		"ask", NULL,
+	};
+	int i;
+
+	*result = NULL;
+	if (e->run_id <= 0)
+		return fb_err(FB_ERR_REFUSED, "not while the playbook loads "
+		    "(call it from a step)");
+	for (i = 0; in_check(e) && effects[i] != NULL; i++) {
+		if (strcmp(fn, effects[i]) == 0) {
+			(void)journal_tx(e, fn, args, NULL, 0);
+			return fb_err(FB_ERR_REFUSED, "not allowed in check "
+			    "(check only looks; act in apply or run)");
+		}
+	}
+	if (strcmp(fn, "exec") == 0)
+		return call_exec(e, args, result);
+	if (strcmp(fn, "fetch") == 0)
+		return call_fetch(e, args, result);
+	if (strcmp(fn, "hosts") == 0)
+		return call_hosts(e, args, result);
+	if (strcmp(fn, "log") == 0)
+		return call_log(e, args, result);
+	if (strcmp(fn, "confirm") == 0)
+		return call_confirm(e, args, result);
+	if (strcmp(fn, "ask") == 0)
+		return call_ask(e, args, result);
+	if (strncmp(fn, "case.", 5) == 0)
+		return call_case(e, fn, args, result);
+	if (strcmp(fn, "now") == 0) {
+		fb_time_fmt(fb_time_now(), now);
+		*result = str_result(now);
+		return journal_tx(e, fn, args, *result, 1);
+	}
+	if (strncmp(fn, "model.", 6) == 0 || strncmp(fn, "key.", 4) == 0) {
+		(void)journal_tx(e, fn, args, NULL, 0);
+		/* The models and keys tables come with the gateway module. */
+		return fb_err(FB_ERR_REFUSED, "the %s registry is not "
+		    "available in this build", fn[0] == 'm' ? "model" : "key");
+	}
+	return fb_err(FB_ERR_INVAL, "unknown call");
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static void
+lint_problem(void *ctx, const char *sev, const char *msg)
+{
+	struct eng *e = ctx;
+
+	if (strcmp(sev, "error") == 0 && e->out != NULL)
+		fprintf(stderr, "error: %s\n", msg);
+}
+
+static int
+eng_load(struct eng *e, const char *path)
+{
+	int rc;
+
+	e->ops.ud = e;
+	e->ops.call = eng_call;
+	e->phase = "plan";
+	if ((rc = pb_load(path, &e->ops, "{}", lint_problem, e, &e->pb)) != 0)
+		return rc;
+	return 0;
+}
+
+static void
+eng_release(struct eng *e)
+{
+	size_t i;
+
+	pb_free(e->pb);
+	fleet_inventory_free(e->inv);
+	fleet_known_free(e->known);
+	for (i = 0; i < e->nhosts; i++)
+		free(e->hosts[i]);
+	free(e->hosts);
+	for (i = 0; i < e->npairs; i++) {
+		free(e->pairs[i].host);
+		free(e->pairs[i].state);
+		free(e->pairs[i].planned);
+	}
+	free(e->pairs);
+	free(e->pattern);
+	free(e->params);
+	if (e->lockfd > 0)
+		close(e->lockfd);
+}
+
+/* ---- plan --------------------------------------------------------------- */
+
+struct check_out {
+	char *json;
+	int change;
+};
+
+static int
+check_ret(void *ud, struct fblua_ev *r)
+{
+	struct check_out *c = ud;
+	enum fblua_type t = fblua_ev_type(r, "");
+	int b;
+
+	if (t == FBLUA_T_NONE || t == FBLUA_T_NULL)
+		return 0;
+	if (t == FBLUA_T_BOOL && fblua_ev_bool(r, "", &b) == 0 && !b)
+		return 0;
+	if (fblua_ev_json(r, "", &c->json, NULL) != 0)
+		return fb_err(FB_ERR_LUA, "check returned a value that JSON "
+		    "cannot hold");
+	c->change = 1;
+	return 0;
+}
+
+/* Run check for (step, host): 0 with *change set, or an error. */
+static int
+run_check(struct eng *e, int step, const char *host, struct check_out *c)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	e->step = step;
+	e->host = host;
+	rc = fblua_playbook_call(e->pb->lua, e->pb->script, step, "check",
+	    host, check_ret, c);
+	if (rc != 0) {
+		free(c->json);
+		c->json = NULL;
+	}
+	return rc;
+}
+
+static void
+pairs_clear(struct eng *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->npairs; i++) {
+		free(e->pairs[i].host);
+		free(e->pairs[i].state);
+		free(e->pairs[i].planned);
+	}
+	free(e->pairs);
+	e->pairs = NULL;
+	e->npairs = 0;
+}
+
+static void
+pair_add(struct eng *e, int step, const char *host, const char *state,
+    const char *planned)
+{
+	struct pair *p;
+
+	e->pairs = xrealloc(e->pairs, (e->npairs + 1) * sizeof(*e->pairs));
+	p = &e->pairs[e->npairs++];
+	p->step = step;
+	p->host = xstrdup(host);
+	p->state = xstrdup(state);
+	p->planned = planned ? xstrdup(planned) : NULL;
+}
+
+/*
+ * Run every check; fill e->pairs and the plan text and hash. *approval is
+ * set when a destructive step has something to do. With dry_run, a step
+ * that applies without a check blocks the plan.
+ */
+static int
+make_plan(struct eng *e, const char *source_sha, int dry_run, char **plan,
+    char sha[FB_SHA256_HEX], int *approval)
+{
+	struct fb_json *j = fb_json_new();
+	size_t si, h;
+	int rc = 0;
+
+	*approval = 0;
+	pairs_clear(e);
+	e->phase = "plan";
+	fb_json_obj_begin(j);
+	fb_json_kstr(j, "playbook", e->pb->name);
+	fb_json_kstr(j, "source_sha256", source_sha);
+	fb_json_key(j, "params");
+	fb_json_raw(j, e->params);
+	fb_json_key(j, "hosts");
+	fb_json_arr_begin(j);
+	for (h = 0; h < e->nhosts; h++)
+		fb_json_str(j, e->hosts[h]);
+	fb_json_arr_end(j);
+	fb_json_key(j, "steps");
+	fb_json_arr_begin(j);
+	for (si = 0; si < e->pb->nsteps && rc == 0; si++) {
+		const struct pb_step *st = &e->pb->steps[si];
+		int pending = 0;
+
+		fb_json_obj_begin(j);
+		fb_json_kint(j, "step", (int64_t)si + 1);
+		fb_json_kstr(j, "name", st->name);
+		fb_json_kbool(j, "destructive", st->destructive);
+		fb_json_key(j, "changes");
+		if (st->has_run) {
+			fb_json_str(j, "runs once");
+			pair_add(e, (int)si + 1, "", "pending", NULL);
+			pending = 1;
+		} else if (!st->has_check) {
+			if (dry_run) {
+				rc = fb_err(FB_ERR_REFUSED, "step %zu '%s' has "
+				    "no check, so a dry run cannot say what it "
+				    "would change; add check(host) to the step",
+				    si + 1, st->name);
+				break;
+			}
+			fb_json_str(j, "unknown: the step has no check");
+			for (h = 0; h < e->nhosts; h++)
+				pair_add(e, (int)si + 1, e->hosts[h], "pending",
+				    NULL);
+			pending = 1;
+		} else {
+			fb_json_obj_begin(j);
+			for (h = 0; h < e->nhosts && rc == 0; h++) {
+				struct check_out c;
+
+				if (e->o->interrupted && *e->o->interrupted) {
+					rc = fb_err(FB_ERR_REFUSED, "interrupted "
+					    "while planning");
+					break;
+				}
+				if ((rc = run_check(e, (int)si + 1, e->hosts[h],
+				    &c)) != 0) {
+					rc = fb_err(-rc, "step %zu '%s' check on "
+					    "'%s': %s (every check must succeed "
+					    "to make a plan; leave a host out "
+					    "with -l '%s:!%s')", si + 1, st->name,
+					    e->hosts[h], fb_errmsg(rc), e->pattern,
+					    e->hosts[h]);
+					break;
+				}
+				fb_json_key(j, e->hosts[h]);
+				if (c.change) {
+					fb_json_raw(j, c.json);
+					pending = 1;
+				} else {
+					fb_json_null(j);
+				}
+				pair_add(e, (int)si + 1, e->hosts[h],
+				    c.change ? "pending" : "unchanged", c.json);
+				free(c.json);
+			}
+			fb_json_obj_end(j);
+		}
+		fb_json_obj_end(j);
+		if (st->destructive && pending)
+			*approval = 1;
+	}
+	e->step = 0;
+	e->host = NULL;
+	if (rc != 0) {
+		fb_json_free(j);
+		return rc;
+	}
+	fb_json_arr_end(j);
+	fb_json_obj_end(j);
+	*plan = fb_json_finish(j);
+	fb_sha256_hex(*plan, strlen(*plan), sha);
+	return 0;
+}
+
+static int
+save_plan(struct eng *e, const char *plan, const char *sha)
+{
+	struct fb_json *j;
+	size_t i;
+	int rc;
+
+	if ((rc = store_begin(e->s)) != 0)
+		return rc;
+	rc = store_run_plan_tx(e->s, e->run_id, plan, sha);
+	for (i = 0; i < e->npairs && rc == 0; i++)
+		rc = store_run_step_put_tx(e->s, e->run_id, e->pairs[i].step,
+		    e->pb->steps[e->pairs[i].step - 1].name, e->pairs[i].host,
+		    e->pairs[i].state, e->pairs[i].planned);
+	if (rc == 0) {
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "plan_sha256", sha);
+		fb_json_kint(j, "pairs", (int64_t)e->npairs);
+		fb_json_obj_end(j);
+		rc = audit(e, STORE_ACTOR_PLAYBOOK, "run.plan", j);
+	}
+	return commit_or_rollback(e->s, rc);
+}
+
+static void
+print_change(struct eng *e, const char *host, const char *json)
+{
+	/* A string change prints as text; anything else as its JSON. */
+	if (json == NULL) {
+		say(e, "  %-20s no change", host);
+	} else if (json[0] == '"') {
+		struct fb_buf b = FB_BUF_INIT;
+		const char *p;
+
+		/* Decode just enough of a JSON string to show it. */
+		for (p = json + 1; *p && !(p[0] == '"' && p[1] == '\0'); p++) {
+			if (*p == '\\' && p[1]) {
+				p++;
+				fb_buf_addch(&b, *p == 'n' ? '\n' : *p == 't' ?
+				    '\t' : *p);
+			} else {
+				fb_buf_addch(&b, *p);
+			}
+		}
+		say(e, "  %-20s %s", host, b.data);
+		fb_buf_release(&b);
+	} else {
+		say(e, "  %-20s %s", host, json);
+	}
+}
+
+static void
+print_plan(struct eng *e, const char *sha)
+{
+	size_t si, i;
+
+	say(e, "plan for run %lld: playbook %s on %zu host%s", (long long)e->run_id,
+	    e->pb->name, e->nhosts, e->nhosts == 1 ? "" : "s");
+	for (si = 0; si < e->pb->nsteps; si++) {
+		const struct pb_step *st = &e->pb->steps[si];
+
+		say(e, "step %zu '%s'%s%s", si + 1, st->name,
+		    st->destructive ? " [destructive]" : "",
+		    st->has_run ? ": runs once" : !st->has_check ?
+		    ": no check, applies everywhere" : "");
+		if (!st->has_check)
+			continue;
+		for (i = 0; i < e->npairs; i++)
+			if (e->pairs[i].step == (int)si + 1)
+				print_change(e, e->pairs[i].host,
+				    e->pairs[i].planned);
+	}
+	say(e, "plan sha256 %s", sha);
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+static int
+pairs_load_cb(void *ctx, const struct store_run_step_row *r)
+{
+	struct eng *e = ctx;
+
+	pair_add(e, r->step, r->host, r->state, r->planned);
+	return 0;
+}
+
+static int
+pairs_load(struct eng *e)
+{
+	pairs_clear(e);
+	return store_run_steps(e->s, e->run_id, pairs_load_cb, e);
+}
+
+static int
+pair_set(struct eng *e, struct pair *p, const char *state,
+    const char *result, const char *error, int started, int applied)
+{
+	int rc;
+
+	if ((rc = store_begin(e->s)) != 0)
+		return rc;
+	rc = store_run_step_set_tx(e->s, e->run_id, p->step, p->host, state,
+	    result, error, started, applied);
+	rc = commit_or_rollback(e->s, rc);
+	if (rc == 0) {
+		free(p->state);
+		p->state = xstrdup(state);
+	}
+	return rc;
+}
+
+static int
+state_cb(void *ctx, const struct store_run_row *r)
+{
+	snprintf(ctx, 32, "%s", r->state);
+	return 0;
+}
+
+static int
+should_stop(struct eng *e, const char **why)
+{
+	char state[32] = "";
+
+	if (e->o->interrupted && *e->o->interrupted) {
+		*why = "interrupted";
+		return 1;
+	}
+	if (store_run_get(e->s, e->run_id, state_cb, state) == 0 &&
+	    strcmp(state, "aborted") == 0) {
+		*why = "aborted";
+		return 1;
+	}
+	return 0;
+}
+
+struct apply_out {
+	char *json;
+};
+
+static int
+apply_ret(void *ud, struct fblua_ev *r)
+{
+	struct apply_out *a = ud;
+	enum fblua_type t = fblua_ev_type(r, "");
+
+	if (t != FBLUA_T_NONE && t != FBLUA_T_NULL)
+		(void)fblua_ev_json(r, "", &a->json, NULL);
+	return 0;
+}
+
+enum { PAIR_DONE, PAIR_UNCHANGED, PAIR_FAILED };
+
+/* One (step, host) pair. Returns 0 with *res, or a fatal error. */
+static int
+do_pair(struct eng *e, const struct pb_step *st, struct pair *p, int *res)
+{
+	const char *host = p->host[0] ? p->host : NULL;
+	int was_applying = strcmp(p->state, "applying") == 0;
+	struct apply_out ao = { NULL };
+	struct check_out c;
+	char *err;
+	int rc;
+
+	e->step = p->step;
+	e->host = host;
+	if ((rc = pair_set(e, p, "applying", NULL, NULL, 1, 0)) != 0)
+		return rc;
+	if (st->has_check) {
+		e->phase = "check";
+		rc = run_check(e, p->step, host, &c);
+		if (rc == -FB_ERR_LIMIT) {
+			err = xstrdup(fb_errmsg(rc));
+			(void)pair_set(e, p, "failed", NULL, err, 0, 0);
+			rc = fb_err(FB_ERR_LIMIT, "%s", err);
+			free(err);
+			return rc;
+		}
+		if (rc != 0) {
+			err = xasprintf("check: %s", fb_errmsg(rc));
+			rc = pair_set(e, p, "failed", NULL, err, 0, 0);
+			say(e, "  %-20s failed: %s", host ? host : "-", err);
+			free(err);
+			*res = PAIR_FAILED;
+			return rc;
+		}
+		free(c.json);
+		if (!c.change) {
+			*res = PAIR_UNCHANGED;
+			say(e, "  %-20s no change", host ? host : "-");
+			return pair_set(e, p, "unchanged", NULL, NULL, 0, 0);
+		}
+	} else if (st->has_apply && was_applying && !e->o->force) {
+		*res = PAIR_FAILED;
+		err = xstrdup("interrupted while applying and the step has no "
+		    "check to tell whether it took effect; inspect the host, "
+		    "then resume with --force to apply again");
+		say(e, "  %-20s failed: %s", host ? host : "-", err);
+		rc = pair_set(e, p, "failed", NULL, err, 0, 0);
+		free(err);
+		return rc;
+	}
+	e->phase = st->has_run ? "run" : "apply";
+	rc = fblua_playbook_call(e->pb->lua, e->pb->script, p->step,
+	    st->has_run ? "run" : "apply", host, apply_ret, &ao);
+	if (rc == -FB_ERR_LIMIT) {
+		err = xstrdup(fb_errmsg(rc));
+		free(ao.json);
+		(void)pair_set(e, p, "failed", NULL, err, 0, 0);
+		rc = fb_err(FB_ERR_LIMIT, "%s", err);
+		free(err);
+		return rc;
+	}
+	if (rc != 0) {
+		int fatal = rc;
+
+		err = xstrdup(fb_errmsg(rc));
+		say(e, "  %-20s failed: %s", host ? host : "-", err);
+		rc = pair_set(e, p, "failed", NULL, err, 0, 0);
+		*res = PAIR_FAILED;
+		/* A step that runs once is the run's own code: it stops. */
+		if (rc == 0 && st->has_run)
+			rc = fb_err(-fatal, "step %d '%s': %s", p->step,
+			    st->name, err);
+		free(err);
+	} else {
+		say(e, "  %-20s %s", host ? host : "-", st->has_run ? "done" :
+		    "applied");
+		rc = pair_set(e, p, "done", ao.json, NULL, 0, 1);
+		*res = PAIR_DONE;
+	}
+	free(ao.json);
+	return rc;
+}
+
+static int
+step_event(struct eng *e, const struct pb_step *st, int step, size_t done,
+    size_t unchanged, size_t failed, const char *verb)
+{
+	struct fb_json *j;
+	char *text, *data;
+	int rc;
+
+	if (e->case_id <= 0)
+		return 0;
+	j = fb_json_new();
+	fb_json_obj_begin(j);
+	fb_json_kint(j, "run", e->run_id);
+	fb_json_kint(j, "step", step);
+	fb_json_kstr(j, "name", st->name);
+	fb_json_kint(j, verb[0] == 'u' ? "undone" : "applied", (int64_t)done);
+	fb_json_kint(j, "unchanged", (int64_t)unchanged);
+	fb_json_kint(j, "failed", (int64_t)failed);
+	fb_json_obj_end(j);
+	data = fb_json_finish(j);
+	text = xasprintf("run %lld step %d '%s': %zu %s, %zu unchanged, %zu "
+	    "failed", (long long)e->run_id, step, st->name, done, verb,
+	    unchanged, failed);
+	if ((rc = store_begin(e->s)) == 0)
+		rc = commit_or_rollback(e->s, timeline(e,
+		    STORE_EV_PLAYBOOK_STEP, text, data));
+	free(text);
+	free(data);
+	return rc;
+}
+
+static int
+is_finished(const char *state)
+{
+	return strcmp(state, "done") == 0 || strcmp(state, "unchanged") == 0 ||
+	    strcmp(state, "undone") == 0 || strcmp(state, "undoing") == 0 ||
+	    strcmp(state, "undo-failed") == 0;
+}
+
+static int
+apply_all(struct eng *e, enum pb_outcome *outcome)
+{
+	size_t si, i, total_failed = 0;
+	const char *why = NULL;
+	char *err = NULL;
+	int rc = 0, stop = 0;
+
+	if ((rc = pairs_load(e)) != 0)
+		return rc;
+	if ((rc = set_state(e, "running", NULL, NULL)) != 0)
+		return rc;
+	for (si = 0; si < e->pb->nsteps && !stop && rc == 0; si++) {
+		const struct pb_step *st = &e->pb->steps[si];
+		size_t n = 0, seen = 0, done = 0, unchanged = 0, failed = 0;
+		size_t batch;
+		int any = 0;
+
+		for (i = 0; i < e->npairs; i++)
+			if (e->pairs[i].step == (int)si + 1)
+				n++;
+		batch = st->batch > 0 ? (size_t)st->batch : n;
+		for (i = 0; i < e->npairs && rc == 0; i++) {
+			struct pair *p = &e->pairs[i];
+			int res;
+
+			if (p->step != (int)si + 1)
+				continue;
+			seen++;
+			if (!is_finished(p->state)) {
+				if (should_stop(e, &why)) {
+					stop = 1;
+					break;
+				}
+				if (!any)
+					say(e, "step %zu '%s'", si + 1, st->name);
+				any = 1;
+				if ((rc = do_pair(e, st, p, &res)) != 0)
+					break;
+				if (res == PAIR_DONE)
+					done++;
+				else if (res == PAIR_UNCHANGED)
+					unchanged++;
+				else
+					failed++;
+			}
+			if (failed > 0 && (seen % batch == 0 || seen == n) &&
+			    (double)failed * 100.0 / (double)n > st->max_fail) {
+				err = xasprintf("step %zu '%s': %zu of %zu "
+				    "host%s failed (max_fail %g%%)", si + 1,
+				    st->name, failed, n, n == 1 ? "" : "s",
+				    st->max_fail);
+				stop = 1;
+				break;
+			}
+		}
+		total_failed += failed;
+		if (rc == 0 && any)
+			rc = step_event(e, st, (int)si + 1, done, unchanged,
+			    failed, "applied");
+	}
+	e->step = 0;
+	e->host = NULL;
+	if (rc == -FB_ERR_LIMIT || (rc != 0 && err == NULL)) {
+		char *m = xstrdup(fb_errmsg(rc));
+
+		(void)set_state(e, "failed", m, "run.finish");
+		rc = fb_err(-rc, "run %lld stopped: %s", (long long)e->run_id, m);
+		free(m);
+		free(err);
+		return rc;
+	}
+	if (why != NULL && strcmp(why, "interrupted") == 0) {
+		rc = set_state(e, "interrupted", "interrupted (SIGINT)",
+		    "run.finish");
+		say(e, "run %lld interrupted; resume with: firebreak run resume "
+		    "%lld", (long long)e->run_id, (long long)e->run_id);
+		*outcome = PB_PARTIAL;
+	} else if (why != NULL) {
+		say(e, "run %lld was aborted", (long long)e->run_id);
+		*outcome = PB_FAILED;
+	} else if (err != NULL || total_failed > 0) {
+		rc = set_state(e, "failed", err ? err : "some hosts failed",
+		    "run.finish");
+		say(e, "run %lld failed: %s; fix the hosts, then: firebreak run "
+		    "resume %lld", (long long)e->run_id, err ? err :
+		    "some hosts failed", (long long)e->run_id);
+		*outcome = PB_PARTIAL;
+	} else {
+		rc = set_state(e, "done", NULL, "run.finish");
+		say(e, "run %lld done", (long long)e->run_id);
+		*outcome = PB_DONE;
+	}
+	free(err);
+	return rc;
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+static void
+eng_init(struct eng *e, struct store *s, const struct pb_opts *o)
+{
+	memset(e, 0, sizeof(*e));
+	e->s = s;
+	e->o = o;
+	e->out = o->out ? o->out : stdout;
+	e->lockfd = -1;
+	make_batch(e->batch);
+}
+
+static int
+await_approval(struct eng *e, const char *sha, enum pb_outcome *outcome)
+{
+	int rc;
+
+	if ((rc = set_state(e, "awaiting-approval", NULL, "run.await")) != 0)
+		return rc;
+	say(e, "run %lld has destructive steps and awaits approval of this "
+	    "plan:", (long long)e->run_id);
+	say(e, "  firebreak run approve %lld --plan %s", (long long)e->run_id,
+	    sha);
+	*outcome = PB_AWAITING;
+	return 0;
+}
+
+static int
+approve(struct eng *e, const char *sha, const char *how)
+{
+	struct fb_json *j;
+	int rc;
+
+	if ((rc = store_begin(e->s)) != 0)
+		return rc;
+	rc = store_run_approve_tx(e->s, e->run_id, sha);
+	if (rc == 0) {
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "plan_sha256", sha);
+		fb_json_kstr(j, "how", how);
+		fb_json_obj_end(j);
+		rc = audit(e, STORE_ACTOR_HUMAN, "run.approve", j);
+	}
+	return commit_or_rollback(e->s, rc);
+}
+
+int
+pb_run(struct store *s, const char *what, char *const *assign, size_t nassign,
+    const struct pb_opts *o, int64_t *run_id, enum pb_outcome *outcome)
+{
+	struct eng e;
+	struct store_run_in in;
+	struct fb_json *j;
+	char *path = NULL, *hj = NULL, *plan = NULL;
+	char sha[FB_SHA256_HEX];
+	int rc, approval;
+
+	eng_init(&e, s, o);
+	*outcome = PB_FAILED;
+	if ((rc = pb_find(what, &path)) != 0 ||
+	    (rc = eng_load(&e, path)) != 0 ||
+	    (rc = pb_params_json(e.pb, assign, nassign, &e.params)) != 0 ||
+	    (rc = fblua_playbook_params(e.pb->lua, e.params)) != 0 ||
+	    (rc = load_inventory(&e)) != 0 || (rc = load_known(&e)) != 0)
+		goto out;
+	e.pattern = xstrdup(o->pattern ? o->pattern : e.pb->hosts ?
+	    e.pb->hosts : "all");
+	if ((rc = select_hosts(&e)) != 0)
+		goto out;
+	e.case_id = o->case_id;
+	hj = hosts_json(&e);
+	memset(&in, 0, sizeof(in));
+	in.playbook = e.pb->name;
+	in.source_path = path;
+	in.source_sha256 = e.pb->sha256;
+	in.params = e.params;
+	in.pattern = e.pattern;
+	in.hosts = hj;
+	in.case_id = o->case_id;
+	in.state = "planning";
+	in.dry_run = o->dry_run;
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	rc = store_run_new_tx(s, &in, &e.run_id);
+	if (rc == 0) {
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "playbook", e.pb->name);
+		fb_json_kstr(j, "source_path", path);
+		fb_json_kstr(j, "source_sha256", e.pb->sha256);
+		fb_json_key(j, "params");
+		fb_json_raw(j, e.params);
+		fb_json_kstr(j, "pattern", e.pattern);
+		fb_json_kint(j, "hosts", (int64_t)e.nhosts);
+		fb_json_kbool(j, "dry_run", o->dry_run);
+		if (o->case_id > 0)
+			fb_json_kint(j, "case", o->case_id);
+		fb_json_obj_end(j);
+		rc = audit(&e, STORE_ACTOR_HUMAN, "playbook.run", j);
+	}
+	if (rc == 0) {
+		char *text = xasprintf("playbook %s run %lld started on %zu "
+		    "host%s%s", e.pb->name, (long long)e.run_id, e.nhosts,
+		    e.nhosts == 1 ? "" : "s", o->dry_run ? " (dry run)" : "");
+
+		rc = timeline(&e, "playbook_run", text, NULL);
+		free(text);
+	}
+	if ((rc = commit_or_rollback(s, rc)) != 0)
+		goto out;
+	*run_id = e.run_id;
+	if ((rc = lock_run(&e)) != 0)
+		goto out;
+	if ((rc = make_plan(&e, e.pb->sha256, o->dry_run, &plan, sha,
+	    &approval)) != 0) {
+		char *m = xstrdup(fb_errmsg(rc));
+
+		(void)set_state(&e, "failed", m, "run.finish");
+		rc = fb_err(-rc, "run %lld stopped: %s", (long long)e.run_id, m);
+		free(m);
+		goto out;
+	}
+	if ((rc = save_plan(&e, plan, sha)) != 0)
+		goto out;
+	print_plan(&e, sha);
+	if (o->dry_run) {
+		rc = set_state(&e, "planned", NULL, "run.finish");
+		*outcome = PB_PLANNED;
+		goto out;
+	}
+	if (approval && !(o->yes && isatty(STDIN_FILENO))) {
+		if (o->yes)
+			say(&e, "--yes approves only on a terminal");
+		rc = await_approval(&e, sha, outcome);
+		goto out;
+	}
+	if (approval && (rc = approve(&e, sha, "--yes")) != 0)
+		goto out;
+	rc = apply_all(&e, outcome);
+out:
+	free(plan);
+	free(hj);
+	free(path);
+	eng_release(&e);
+	return rc;
+}
+
+/* Load a recorded run into e: its playbook, params and hosts. */
+struct run_info {
+	char *path, *sha, *params, *pattern, *hosts, *state, *plan_sha;
+	char *approved;
+	int64_t case_id;
+};
+
+static int
+run_info_cb(void *ctx, const struct store_run_row *r)
+{
+	struct run_info *ri = ctx;
+
+	ri->path = xstrdup(r->source_path);
+	ri->sha = xstrdup(r->source_sha256);
+	ri->params = xstrdup(r->params);
+	ri->pattern = xstrdup(r->pattern);
+	ri->hosts = xstrdup(r->hosts);
+	ri->state = xstrdup(r->state);
+	ri->plan_sha = r->plan_sha256 ? xstrdup(r->plan_sha256) : NULL;
+	ri->approved = r->approved_sha256 ? xstrdup(r->approved_sha256) : NULL;
+	ri->case_id = r->case_id;
+	return 0;
+}
+
+static void
+run_info_release(struct run_info *ri)
+{
+	free(ri->path);
+	free(ri->sha);
+	free(ri->params);
+	free(ri->pattern);
+	free(ri->hosts);
+	free(ri->state);
+	free(ri->plan_sha);
+	free(ri->approved);
+}
+
+static int
+hosts_view(void *ud, struct fblua_ev *ev)
+{
+	return fblua_ev_foreach(ev, "", host_name_cb, ud);
+}
+
+/* The hosts recorded on a run (a JSON array), decoded by the Lua host. */
+static int
+hosts_from_json(struct eng *e, const char *json)
+{
+	static const char helper[] =
+	    "return { id = function(x) return x end }";
+	int sc, rc;
+
+	if ((rc = fblua_load_string(e->pb->lua, helper, sizeof(helper) - 1,
+	    "(hosts)", &sc)) != 0)
+		return rc;
+	return fblua_call(e->pb->lua, sc, "id", hosts_view, e, "J", json,
+	    strlen(json));
+}
+
+/*
+ * Open a recorded run: lock it, check its source (force: accept a new
+ * one), load the playbook with its params and, unless rehost, its hosts.
+ */
+static int
+open_run(struct eng *e, int64_t id, struct run_info *ri, int force,
+    int rehost)
+{
+	int rc;
+
+	memset(ri, 0, sizeof(*ri));
+	e->run_id = id;
+	if ((rc = store_run_get(e->s, id, run_info_cb, ri)) != 0)
+		return rc;
+	if ((rc = lock_run(e)) != 0)
+		return rc;
+	e->case_id = ri->case_id;
+	e->params = xstrdup(ri->params);
+	e->pattern = xstrdup(ri->pattern);
+	if ((rc = eng_load(e, ri->path)) != 0)
+		return rc;
+	if (strcmp(e->pb->sha256, ri->sha) != 0) {
+		struct fb_json *j;
+
+		if (!force)
+			return fb_err(FB_ERR_REFUSED, "playbook '%s' changed "
+			    "since run %lld started (sha256 %.12s, now %.12s); "
+			    "use --force to go on with the new source",
+			    ri->path, (long long)id, ri->sha, e->pb->sha256);
+		if ((rc = store_begin(e->s)) != 0)
+			return rc;
+		rc = store_run_source_tx(e->s, id, e->pb->sha256);
+		if (rc == 0) {
+			j = fb_json_new();
+			fb_json_obj_begin(j);
+			fb_json_kstr(j, "old_sha256", ri->sha);
+			fb_json_kstr(j, "new_sha256", e->pb->sha256);
+			fb_json_obj_end(j);
+			rc = audit(e, STORE_ACTOR_HUMAN, "run.source.force", j);
+		}
+		if ((rc = commit_or_rollback(e->s, rc)) != 0)
+			return rc;
+	}
+	if ((rc = fblua_playbook_params(e->pb->lua, e->params)) != 0 ||
+	    (rc = load_inventory(e)) != 0 || (rc = load_known(e)) != 0)
+		return rc;
+	if (rehost)
+		return select_hosts(e);
+	return hosts_from_json(e, ri->hosts);
+}
+
+int
+pb_approve(struct store *s, int64_t id, const char *sha,
+    const struct pb_opts *o, enum pb_outcome *outcome)
+{
+	struct eng e;
+	struct run_info ri;
+	char *plan = NULL;
+	char now_sha[FB_SHA256_HEX];
+	int rc, approval;
+
+	eng_init(&e, s, o);
+	*outcome = PB_FAILED;
+	if ((rc = open_run(&e, id, &ri, 0, 1)) != 0)
+		goto out;
+	if (strcmp(ri.state, "awaiting-approval") != 0) {
+		rc = fb_err(FB_ERR_REFUSED, "run %lld is %s, not awaiting "
+		    "approval", (long long)id, ri.state);
+		goto out;
+	}
+	if (ri.plan_sha == NULL || strcmp(sha, ri.plan_sha) != 0) {
+		*outcome = PB_AWAITING;
+		rc = fb_err(FB_ERR_REFUSED, "refused: plan %.64s is not run "
+		    "%lld's plan (%s); see 'firebreak run show %lld'", sha,
+		    (long long)id, ri.plan_sha ? ri.plan_sha : "none",
+		    (long long)id);
+		goto out;
+	}
+	/* Plan again: the approval holds only for the hosts as they are. */
+	if ((rc = make_plan(&e, e.pb->sha256, 0, &plan, now_sha,
+	    &approval)) != 0)
+		goto out;
+	if (strcmp(now_sha, sha) != 0) {
+		if ((rc = save_plan(&e, plan, now_sha)) != 0)
+			goto out;
+		print_plan(&e, now_sha);
+		*outcome = PB_AWAITING;
+		rc = fb_err(FB_ERR_REFUSED, "refused: the plan changed since "
+		    "%.12s was shown (hosts or their state differ); run %lld's "
+		    "plan is now %s: review it above and approve that",
+		    sha, (long long)id, now_sha);
+		goto out;
+	}
+	if ((rc = save_plan(&e, plan, now_sha)) != 0 ||
+	    (rc = approve(&e, sha, "run approve")) != 0)
+		goto out;
+	say(&e, "run %lld: plan %.12s approved", (long long)id, sha);
+	rc = apply_all(&e, outcome);
+out:
+	free(plan);
+	run_info_release(&ri);
+	eng_release(&e);
+	return rc;
+}
+
+int
+pb_resume(struct store *s, int64_t id, const struct pb_opts *o,
+    enum pb_outcome *outcome)
+{
+	struct eng e;
+	struct run_info ri;
+	struct fb_json *j;
+	int rc;
+
+	eng_init(&e, s, o);
+	*outcome = PB_FAILED;
+	if ((rc = open_run(&e, id, &ri, o->force, 0)) != 0)
+		goto out;
+	if (strcmp(ri.state, "awaiting-approval") == 0) {
+		*outcome = PB_AWAITING;
+		rc = fb_err(FB_ERR_REFUSED, "run %lld awaits approval: "
+		    "firebreak run approve %lld --plan %s", (long long)id,
+		    (long long)id, ri.plan_sha ? ri.plan_sha : "?");
+		goto out;
+	}
+	if (strcmp(ri.state, "interrupted") != 0 &&
+	    strcmp(ri.state, "failed") != 0 &&
+	    strcmp(ri.state, "running") != 0) {
+		rc = fb_err(FB_ERR_REFUSED, "run %lld is %s: nothing to resume",
+		    (long long)id, ri.state);
+		goto out;
+	}
+	if (ri.plan_sha == NULL) {
+		rc = fb_err(FB_ERR_REFUSED, "run %lld stopped before its plan "
+		    "was made; start a new run", (long long)id);
+		goto out;
+	}
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	j = fb_json_new();
+	fb_json_obj_begin(j);
+	fb_json_kstr(j, "from_state", ri.state);
+	fb_json_kbool(j, "force", o->force);
+	fb_json_obj_end(j);
+	rc = commit_or_rollback(s, audit(&e, STORE_ACTOR_HUMAN, "run.resume",
+	    j));
+	if (rc != 0)
+		goto out;
+	say(&e, "resuming run %lld (%s)", (long long)id, ri.state);
+	rc = apply_all(&e, outcome);
+out:
+	run_info_release(&ri);
+	eng_release(&e);
+	return rc;
+}
+
+int
+pb_undo(struct store *s, int64_t id, const struct pb_opts *o,
+    enum pb_outcome *outcome)
+{
+	struct eng e;
+	struct run_info ri;
+	struct fb_json *j;
+	size_t si, i, failed = 0, undone = 0, skipped = 0;
+	int rc;
+
+	eng_init(&e, s, o);
+	*outcome = PB_FAILED;
+	if ((rc = open_run(&e, id, &ri, o->force, 0)) != 0)
+		goto out;
+	if (strcmp(ri.state, "done") != 0 && strcmp(ri.state, "failed") != 0 &&
+	    strcmp(ri.state, "interrupted") != 0 &&
+	    strcmp(ri.state, "aborted") != 0 &&
+	    strcmp(ri.state, "running") != 0 &&
+	    strcmp(ri.state, "undoing") != 0) {
+		rc = fb_err(FB_ERR_REFUSED, "run %lld is %s: nothing to undo",
+		    (long long)id, ri.state);
+		goto out;
+	}
+	if ((rc = pairs_load(&e)) != 0)
+		goto out;
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	j = fb_json_new();
+	fb_json_obj_begin(j);
+	fb_json_kstr(j, "from_state", ri.state);
+	fb_json_obj_end(j);
+	rc = commit_or_rollback(s, audit(&e, STORE_ACTOR_HUMAN, "run.undo", j));
+	if (rc != 0 || (rc = set_state(&e, "undoing", NULL, NULL)) != 0)
+		goto out;
+	for (si = e.pb->nsteps; si > 0 && rc == 0; si--) {
+		const struct pb_step *st = &e.pb->steps[si - 1];
+		size_t n_undone = 0, n_failed = 0;
+		int any = 0;
+
+		for (i = e.npairs; i > 0 && rc == 0; i--) {
+			struct pair *p = &e.pairs[i - 1];
+			const char *why;
+			char *err;
+
+			/* Applied, or an undo that was cut off or failed. */
+			if (p->step != (int)si || (strcmp(p->state, "done") != 0 &&
+			    strcmp(p->state, "undoing") != 0 &&
+			    strcmp(p->state, "undo-failed") != 0))
+				continue;
+			if (!st->has_undo) {
+				skipped++;
+				continue;
+			}
+			if (should_stop(&e, &why))
+				goto stopped;
+			if (!any)
+				say(&e, "undo step %zu '%s'", si, st->name);
+			any = 1;
+			e.step = p->step;
+			e.host = p->host[0] ? p->host : NULL;
+			e.phase = "undo";
+			if ((rc = pair_set(&e, p, "undoing", NULL, NULL, 1,
+			    0)) != 0)
+				break;
+			rc = fblua_playbook_call(e.pb->lua, e.pb->script,
+			    p->step, "undo", e.host, NULL, NULL);
+			if (rc == -FB_ERR_LIMIT)
+				break;
+			if (rc != 0) {
+				err = xstrdup(fb_errmsg(rc));
+				say(&e, "  %-20s undo failed: %s", p->host, err);
+				rc = pair_set(&e, p, "undo-failed", NULL, err, 0,
+				    0);
+				free(err);
+				n_failed++;
+			} else {
+				say(&e, "  %-20s undone", p->host);
+				rc = pair_set(&e, p, "undone", NULL, NULL, 0, 0);
+				n_undone++;
+			}
+		}
+		if (!st->has_undo && !any) {
+			for (i = 0; i < e.npairs; i++)
+				if (e.pairs[i].step == (int)si &&
+				    strcmp(e.pairs[i].state, "done") == 0)
+					break;
+			if (i < e.npairs)
+				say(&e, "step %zu '%s' has no undo: its changes "
+				    "stay", si, st->name);
+		}
+		undone += n_undone;
+		failed += n_failed;
+		if (rc == 0 && any)
+			rc = step_event(&e, st, (int)si, n_undone, 0, n_failed,
+			    "undone");
+	}
+	e.step = 0;
+	e.host = NULL;
+	if (rc != 0) {
+		char *m = xstrdup(fb_errmsg(rc));
+
+		(void)set_state(&e, "failed", m, "run.finish");
+		rc = fb_err(-rc, "undo of run %lld stopped: %s", (long long)id, m);
+		free(m);
+		goto out;
+	}
+	if (failed > 0) {
+		rc = set_state(&e, "failed", "undo failed on some hosts",
+		    "run.finish");
+		*outcome = PB_PARTIAL;
+	} else {
+		rc = set_state(&e, "undone", skipped ? "some steps have no "
+		    "undo" : NULL, "run.finish");
+		*outcome = PB_DONE;
+	}
+	say(&e, "run %lld: %zu undone, %zu failed, %zu without undo",
+	    (long long)id, undone, failed, skipped);
+	goto out;
+stopped:
+	(void)set_state(&e, "interrupted", "undo interrupted", "run.finish");
+	say(&e, "undo of run %lld interrupted; run it again to go on",
+	    (long long)id);
+	*outcome = PB_PARTIAL;
+out:
+	run_info_release(&ri);
+	eng_release(&e);
+	return rc;
+}
+
+static int
+abort_cb(void *ctx, const struct store_run_row *r)
+{
+	snprintf(ctx, 32, "%s", r->state);
+	return 0;
+}
+
+int
+pb_abort(struct store *s, int64_t id, const char *reason)
+{
+	struct fb_json *j;
+	char state[32] = "", *obj;
+	int rc;
+
+	if ((rc = store_run_get(s, id, abort_cb, state)) != 0)
+		return rc;
+	if (strcmp(state, "done") == 0 || strcmp(state, "aborted") == 0 ||
+	    strcmp(state, "undone") == 0 || strcmp(state, "planned") == 0)
+		return fb_err(FB_ERR_REFUSED, "run %lld is %s: nothing to abort",
+		    (long long)id, state);
+	if ((rc = store_begin(s)) != 0)
+		return rc;
+	rc = store_run_state_tx(s, id, "aborted", reason ? reason : "aborted");
+	if (rc == 0) {
+		j = fb_json_new();
+		fb_json_obj_begin(j);
+		fb_json_kstr(j, "from_state", state);
+		fb_json_kstr(j, "reason", reason);
+		fb_json_obj_end(j);
+		obj = run_obj(id);
+		{
+			char *d = fb_json_finish(j);
+
+			rc = store_audit(s, STORE_ACTOR_HUMAN, "run.abort", obj,
+			    d, NULL);
+			free(d);
+		}
+		free(obj);
+	}
+	return commit_or_rollback(s, rc);
+}
