@@ -23,9 +23,13 @@ local function dirs()
 	}
 end
 
--- The SHA-256 of a version: sha256 of its sorted "sha256sum" listing.
-local HASH_DIR = 'cd -- "$1" && find . -type f -print0 | sort -z | ' ..
-    'xargs -0r sha256sum -- | sha256sum | cut -c1-64'
+-- The SHA-256 of a version, as the model registry records it: the file's
+-- own hash when the version holds one file (firebreak model register NAME
+-- VERSION FILE), else the hash of its sorted "sha256sum" listing.
+local HASH_DIR = 'cd -- "$1" && if [ "$(find . -type f -printf x | wc -c)" -eq 1 ]; ' ..
+    'then find . -type f -exec sha256sum -- {} + | cut -c1-64; ' ..
+    'else find . -type f -print0 | LC_ALL=C sort -z | ' ..
+    'xargs -0r sha256sum -- | sha256sum | cut -c1-64; fi'
 
 local function names_ok()
 	for _, k in ipairs({ "model", "version", "link" }) do

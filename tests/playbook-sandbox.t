@@ -52,6 +52,27 @@ test_expect_success 'the source SHA-256 is recorded on the run' '
 	expect_eq "$(last source_sha256)" "$(sha256sum "$PB/escape.lua" | cut -c1-64)"
 '
 
+test_expect_success 'fb.model and fb.key act on the registry, audited' '
+	sha=$(printf model | sha256sum | cut -c1-64) &&
+	fb playbook run -e sha=$sha -e key=0123456789abcdef "$PB/registry.lua" >out &&
+	expect_grep "got pbm v1 $sha registered" out &&
+	expect_grep "now quarantined" out &&
+	expect_grep "missing nil" out &&
+	fb model ls --json >m &&
+	expect_eq "$(jq -r "select(.name==\"pbm\") | .status + \" \" + .sha256" m)" "quarantined $sha" &&
+	fb key ls --json >k &&
+	expect_eq "$(jq -r "select(.key_id==\"0123456789abcdef\") | .status" k)" revoked &&
+	expect_eq "$(sqlite3 "$WS/store.db" "SELECT count(*) FROM run_calls WHERE fn LIKE \"model.%\" OR fn LIKE \"key.%\"")" 7 &&
+	fb audit verify >/dev/null
+'
+
+test_expect_success 'fb.key.revoke refuses a raw key; the run stops' '
+	sha=$(printf model | sha256sum | cut -c1-64) &&
+	! fb playbook run -e sha=$sha -e key=sk-live-notanid "$PB/registry.lua" >out 2>err &&
+	expect_grep "a key id expected" err &&
+	expect_eq "$(last state)" failed
+'
+
 test_expect_code 1 'lint refuses bad declarations' '
 	fb playbook lint "$PB/bad-decl.lua" >out; rc=$?;
 	expect_grep "error: name must be" out &&

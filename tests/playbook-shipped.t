@@ -32,8 +32,15 @@ rssh() {
 		-i "$HOME/.ssh/id_ed25519" -p "$(cat "$(fleet_dir "$1")/port")" \
 		"fbfleet@$(cat "$(fleet_dir "$1")/addr")" "$2"
 }
-# hash_dir DIR: the version hash the playbook compares (sorted sha256sum list).
-hash_dir() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0r sha256sum -- | sha256sum | cut -c1-64); }
+# hash_dir DIR: the version hash the playbook compares: the file's own
+# when the version holds one, else that of the sorted sha256sum listing.
+hash_dir() {
+	(cd "$1" && if [ "$(find . -type f | wc -l)" -eq 1 ]; then
+		sha256sum -- "$(find . -type f)" | cut -c1-64
+	else
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum -- | sha256sum | cut -c1-64
+	fi)
+}
 last() { sqlite3 "$WS/store.db" "SELECT $1 FROM runs ORDER BY id DESC LIMIT 1"; }
 blob() { cat "$WS/blobs/$(printf %s "$1" | cut -c1-2)/$(printf %s "$1" | cut -c3-)"; }
 evsha() { fb evidence ls --json | jq -r "select(.name==\"$1\") | .sha256" | tail -1; }

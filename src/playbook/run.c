@@ -1034,6 +1034,141 @@ call_case(struct eng *e, const char *fn, struct fblua_ev *args,
 	return rc;
 }
 
+/* fb.model.get: the registered version (or the latest registered). */
+struct model_find {
+	const char *name, *version;
+	char *json;
+};
+
+static int
+model_find_cb(void *ctx, const struct store_model_row *r)
+{
+	struct model_find *m = ctx;
+	struct fb_json *j;
+
+	if (strcmp(r->name, m->name) != 0 ||
+	    (m->version != NULL && strcmp(r->version, m->version) != 0))
+		return 0;
+	j = fb_json_new();
+	fb_json_obj_begin(j);
+	fb_json_kstr(j, "name", r->name);
+	fb_json_kstr(j, "version", r->version);
+	fb_json_kstr(j, "sha256", r->sha256);
+	fb_json_kstr(j, "location", r->location);
+	fb_json_kstr(j, "provenance", r->provenance);
+	fb_json_kstr(j, "status", r->status);
+	fb_json_kstr(j, "registered_at", r->registered_at);
+	fb_json_obj_end(j);
+	free(m->json);
+	m->json = fb_json_finish(j);   /* the last match is the latest */
+	return 0;
+}
+
+static int
+is_key_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 16;
+}
+
+/*
+ * The key and model registry. Each change is the registry's own audited
+ * transaction, then the journal's. Revoking a revoked key succeeds, so a
+ * resumed run can apply the step again.
+ */
+static int
+call_registry(struct eng *e, const char *fn, struct fblua_ev *args,
+    char **result)
+{
+	int rc;
+
+	if (strcmp(fn, "model.get") == 0) {
+		struct model_find m = { fblua_ev_str(args, "name", NULL),
+		    fblua_ev_str(args, "version", NULL), NULL };
+
+		if (m.name == NULL)
+			return fb_err(FB_ERR_INVAL, "a model name expected");
+		if ((rc = store_model_ls(e->s, model_find_cb, &m)) != 0) {
+			free(m.json);
+			return rc;
+		}
+		*result = m.json;
+		return journal_tx(e, fn, args, *result, 1);
+	}
+	if (strcmp(fn, "model.register") == 0) {
+		const char *name = fblua_ev_str(args, "model.name", NULL);
+		const char *version = fblua_ev_str(args, "model.version", NULL);
+		const char *sha = fblua_ev_str(args, "model.sha256", NULL);
+		int64_t id = 0;
+
+		if (name == NULL || version == NULL || sha == NULL)
+			return fb_err(FB_ERR_INVAL, "name, version and sha256 "
+			    "expected");
+		rc = store_model_register(e->s, name, version, sha,
+		    fblua_ev_str(args, "model.location", NULL),
+		    fblua_ev_str(args, "model.provenance", NULL), &id);
+		if (rc == -FB_ERR_EXIST) {
+			/* The same registration again (a resumed run) is done;
+			 * another hash for that version is not. */
+			struct model_find m = { name, version, NULL };
+			char *same = xasprintf("\"sha256\":\"%s\"", sha);
+
+			if (store_model_ls(e->s, model_find_cb, &m) == 0 &&
+			    m.json != NULL && strstr(m.json, same) != NULL)
+				rc = 0;
+			free(same);
+			free(m.json);
+		}
+		if (rc == 0) {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%lld", (long long)id);
+			*result = xstrdup(num);
+		}
+	} else if (strcmp(fn, "model.set_status") == 0) {
+		rc = store_model_status(e->s, fblua_ev_str(args, "name", NULL),
+		    fblua_ev_str(args, "version", NULL),
+		    fblua_ev_str(args, "status", NULL));
+		if (rc == 0)
+			*result = xstrdup("true");
+	} else if (strcmp(fn, "key.revoke") == 0) {
+		const char *key = fblua_ev_str(args, "key", NULL);
+		const char *reason = fblua_ev_str(args, "reason", NULL);
+		char *why = NULL;
+
+		if (key == NULL || !is_key_id(key))
+			return fb_err(FB_ERR_INVAL, "a key id expected (16 hex "
+			    "digits: the start of the key's SHA-256)");
+		if (reason == NULL)
+			reason = why = xasprintf("revoked by playbook %s, run %lld",
+			    e->pb->name, (long long)e->run_id);
+		rc = store_key_revoke(e->s, key, reason,
+		    e->case_id > 0 ? e->case_id : 0, fb_time_now());
+		free(why);
+		if (rc == -FB_ERR_EXIST)
+			rc = 0;
+		if (rc == 0)
+			*result = xstrdup("true");
+	} else {
+		return fb_err(FB_ERR_INVAL, "unknown call");
+	}
+	if (rc != 0) {
+		char *msg = xstrdup(fb_errmsg(rc)), *r = str_result(msg);
+
+		(void)journal_tx(e, fn, args, r, 0);
+		free(r);
+		rc = fb_err(rc == -FB_ERR_NOENT ? FB_ERR_NOENT : FB_ERR_INVAL,
+		    "%s", msg);
+		free(msg);
+		return rc;
+	}
+	return journal_tx(e, fn, args, *result, 1);
+}
+
 static int
 eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 {
@@ -1076,12 +1211,8 @@ eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 		*result = str_result(now);
 		return journal_tx(e, fn, args, *result, 1);
 	}
-	if (strncmp(fn, "model.", 6) == 0 || strncmp(fn, "key.", 4) == 0) {
-		(void)journal_tx(e, fn, args, NULL, 0);
-		/* The models and keys tables come with the gateway module. */
-		return fb_err(FB_ERR_REFUSED, "the %s registry is not "
-		    "available in this build", fn[0] == 'm' ? "model" : "key");
-	}
+	if (strncmp(fn, "model.", 6) == 0 || strncmp(fn, "key.", 4) == 0)
+		return call_registry(e, fn, args, result);
 	return fb_err(FB_ERR_INVAL, "unknown call");
 }
 
