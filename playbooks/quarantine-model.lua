@@ -164,8 +164,12 @@ return {
 			name = "registry",
 			description = "mark V quarantined in the model registry",
 			run = function()
-				local ok, err = pcall(fb.model.set_status, P.model, P.version, "quarantined")
-				if not ok then
+				-- An unregistered version returns nil and why; a bad
+				-- call raises. Either way the hosts stay quarantined.
+				local ok, res, why = pcall(fb.model.set_status, P.model,
+				    P.version, "quarantined")
+				local err = not ok and res or (res == nil and why) or nil
+				if err then
 					fb.log("registry not updated:", err)
 					fb.case.note(("model %s %s quarantined on the hosts; registry " ..
 					    "not updated: %s"):format(P.model, P.version, tostring(err)))
