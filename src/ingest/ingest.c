@@ -35,6 +35,7 @@ struct adapter {
 	char *version;
 	char *description;
 	char *record_path;
+	char *prescan;         /* a path streamed first to prescan(rec, ctx) */
 	char **context;        /* NULL-terminated */
 	int jsonl;
 	int script;
@@ -71,6 +72,7 @@ adapter_release(struct adapter *a)
 	free(a->version);
 	free(a->description);
 	free(a->record_path);
+	free(a->prescan);
 	for (i = 0; a->context != NULL && a->context[i] != NULL; i++)
 		free(a->context[i]);
 	free(a->context);
@@ -108,6 +110,8 @@ read_decl(void *ud, struct fblua_ev *m)
 		a->description = xstrdup(v);
 	if ((v = fblua_ev_str(m, "record_path", NULL)) != NULL)
 		a->record_path = xstrdup(v);
+	if ((v = fblua_ev_str(m, "prescan_path", NULL)) != NULL)
+		a->prescan = xstrdup(v);
 	if (fblua_ev_bool(m, "jsonl", &b) == 0)
 		a->jsonl = b;
 	fblua_ev_foreach(m, "context", decl_context, a);
@@ -143,6 +147,10 @@ load_adapter(struct fblua *L, const char *dir, const char *file,
 	if (a->has_parse_record && a->record_path == NULL && !a->jsonl)
 		return fb_err(FB_ERR_LUA, "adapter '%s' has parse_record but "
 		    "declares no record_path (or jsonl = true)", a->path);
+	if (a->prescan != NULL && (a->jsonl || !a->has_parse_record ||
+	    !fblua_has_function(L, a->script, "prescan")))
+		return fb_err(FB_ERR_LUA, "adapter '%s' declares a prescan_path "
+		    "path but no prescan function or record_path", a->path);
 	return 0;
 }
 
@@ -621,6 +629,23 @@ on_emit(void *ud, struct fblua_ev *ev)
 		free(n);
 		return 0;
 	}
+	/* emit{ declare_assets = {...} }: assets a report names (an SBOM's
+	 * components) without a finding about them. */
+	if (fblua_ev_type(ev, "declare_assets") == FBLUA_T_TABLE &&
+	    fblua_ev_type(ev, "title") == FBLUA_T_NONE) {
+		size_t i;
+		int64_t aid;
+
+		n->f.assets = n->assets;
+		fblua_ev_foreach(ev, "declare_assets", asset_cb, n);
+		for (i = 0, rc = 0; i < n->f.nassets && rc == 0; i++)
+			rc = store_asset_put(run->s, &n->assets[i], &aid);
+		if (rc != 0)
+			run->store_err = rc;
+		norm_release(n);
+		free(n);
+		return rc;
+	}
 	rc = normalize(run, ev, n);
 	if (rc == 1) {
 		run->r->counts.n_rejected++;
@@ -814,11 +839,19 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 			goto out;
 		}
 	} else if (in.len == 0) {
-		rc = fb_err(FB_ERR_PARSE, "'%s' is empty", path);
+		rc = fb_err(FB_ERR_PARSE, "'%s' is empty (0 bytes): no report "
+		    "to read", path);
 		goto out;
 	} else if ((rc = detect(L, ads, nads, in.data,
 	    in.len < SAMPLE_BYTES ? in.len : SAMPLE_BYTES, path, &run.ad)) != 0)
 		goto out;
+	/* A JSON document is never 0 bytes (OSV-Scanner, for one, always
+	 * writes one): an empty file is a failed run, not a clean one. */
+	if (in.len == 0 && !run.ad->jsonl) {
+		rc = fb_err(FB_ERR_PARSE, "'%s' is empty (0 bytes): not a %s "
+		    "report", path, run.ad->name);
+		goto out;
+	}
 	snprintf(r->format, sizeof(r->format), "%s", run.ad->name);
 
 	run.s = s;
@@ -849,7 +882,19 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 	if ((rc = store_ingest_start(s, &rec, &run.ingest_id)) != 0)
 		goto out;
 	fblua_set_emit(L, on_emit, &run);
-	if (run.ad->has_parse_record) {
+	if (run.ad->prescan != NULL) {
+		/* Values a report writes after its records (SARIF's tool and
+		 * rules, Grype's source): one pass that builds only those. */
+		struct fblua_stream ps = {
+			.script = run.ad->script,
+			.func = "prescan",
+			.record_path = run.ad->prescan,
+			.context = (const char *const *)run.ad->context,
+		};
+
+		rc = fblua_stream_buf(L, &ps, in.data, in.len, NULL);
+	}
+	if (rc == 0 && run.ad->has_parse_record) {
 		struct fblua_stream fs = {
 			.script = run.ad->script,
 			.func = "parse_record",
@@ -868,7 +913,7 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 		}
 		rc = fblua_stream_buf(L, &fs, in.data, in.len, &stats);
 		r->records = stats.records;
-	} else {
+	} else if (rc == 0) {
 		rc = fblua_call(L, run.ad->script, "parse", NULL, NULL, "lE",
 		    in.data, in.len);
 		if (rc == 0 && run.ad->has_finish)

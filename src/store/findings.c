@@ -161,13 +161,28 @@ static const char put_sql[] =
     "event_time_assumed_utc=CASE WHEN excluded.event_time IS NULL THEN "
     "event_time_assumed_utc ELSE excluded.event_time_assumed_utc END,"
     "scope=coalesce(excluded.scope,scope),raw=excluded.raw,"
-    /* A finding seen again after it was resolved is open again. */
-    "status=CASE WHEN status='resolved' AND last_ingest<>excluded.last_ingest "
+    /*
+     * A status the source states (a resolved alert, a SARIF suppression)
+     * replaces one that is open or was set by the source, never a human's
+     * triage. Otherwise a finding seen again after it was resolved is
+     * open again.
+     */
+    "status=CASE WHEN ?12 IS NOT NULL THEN CASE WHEN ?12<>status AND "
+    "(status='open' OR status_by='source') THEN ?12 ELSE status END "
+    "WHEN status='resolved' AND last_ingest<>excluded.last_ingest "
     "THEN 'open' ELSE status END,"
-    "status_reason=CASE WHEN status='resolved' AND "
+    "status_reason=CASE WHEN ?12 IS NOT NULL THEN CASE WHEN ?12<>status AND "
+    "(status='open' OR status_by='source') THEN 'set by the source in ingest #'"
+    "||excluded.last_ingest ELSE status_reason END "
+    "WHEN status='resolved' AND "
     "last_ingest<>excluded.last_ingest THEN 'seen again in ingest #'||"
     "excluded.last_ingest ELSE status_reason END,"
-    "status_by=CASE WHEN status='resolved' AND "
+    "status_at=CASE WHEN ?12 IS NOT NULL AND ?12<>status AND "
+    "(status='open' OR status_by='source') THEN excluded.last_seen "
+    "ELSE status_at END,"
+    "status_by=CASE WHEN ?12 IS NOT NULL THEN CASE WHEN ?12<>status AND "
+    "(status='open' OR status_by='source') THEN 'source' ELSE status_by END "
+    "WHEN status='resolved' AND "
     "last_ingest<>excluded.last_ingest THEN 'source' ELSE status_by END "
     "RETURNING id, first_ingest=?14 AND count=1";
 
@@ -233,6 +248,29 @@ store_asset_cache_clear(struct store *s)
 	}
 	memset(s->assets, 0, sizeof(s->assets));
 }
+int
+store_asset_put(struct store *s, const struct store_asset_in *a, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int64_t aid = a->attributes ? 0 : asset_cache_get(s, a->type, a->value);
+	int rc;
+
+	if (aid == 0) {
+		if ((rc = store_cached(s, asset_sql, &st)) != 0)
+			return rc;
+		store_bind_text(st, 1, a->type);
+		store_bind_text(st, 2, a->value);
+		store_bind_text(st, 3, a->attributes);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return store_sqlerr(s, "store an asset");
+		aid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		asset_cache_put(s, a->type, a->value, aid);
+	}
+	*id = aid;
+	return 0;
+}
+
 static const char link_sql[] =
     "INSERT OR IGNORE INTO finding_assets(finding,asset,role) "
     "VALUES(?1,?2,?3)";
@@ -278,21 +316,10 @@ store_finding_put(struct store *s, int64_t ingest_id,
 
 	for (i = 0; i < f->nassets; i++) {
 		const struct store_asset_in *a = &f->assets[i];
-		int64_t aid = a->attributes ? 0 :
-		    asset_cache_get(s, a->type, a->value);
+		int64_t aid;
 
-		if (aid == 0) {
-			if ((rc = store_cached(s, asset_sql, &st)) != 0)
-				return rc;
-			store_bind_text(st, 1, a->type);
-			store_bind_text(st, 2, a->value);
-			store_bind_text(st, 3, a->attributes);
-			if (sqlite3_step(st) != SQLITE_ROW)
-				return store_sqlerr(s, "store an asset");
-			aid = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-			asset_cache_put(s, a->type, a->value, aid);
-		}
+		if ((rc = store_asset_put(s, a, &aid)) != 0)
+			return rc;
 		if ((rc = store_cached(s, link_sql, &st)) != 0)
 			return rc;
 		sqlite3_bind_int64(st, 1, fid);
