@@ -26,50 +26,8 @@ nstatus() { sql "$1" "SELECT count(*) FROM findings WHERE status='$2'"; }
 img_findings() { sql "$1" "SELECT count(DISTINCT f.id) FROM findings f JOIN finding_assets fa ON fa.finding=f.id JOIN assets a ON a.id=fa.asset WHERE a.type='image' AND f.source='$2'"; }
 nasset() { sql "$1" "SELECT count(*) FROM assets WHERE type='$2'${3:+ AND value='$3'}"; }
 
-# The expected number of distinct findings, from SOURCES.md's identities.
-expected() {
-	case $1 in
-	trivy/*) jq '[(.Results? // [])[] as $r |
-		(($r.Vulnerabilities // [])[] | [.Fingerprint // [.VulnerabilityID,
-		  (.PkgIdentifier.PURL // .PkgID // "\(.PkgName)@\(.InstalledVersion)"),
-		  .PkgPath, $r.Target]]),
-		(($r.Misconfigurations // [])[] | select(.Status != "PASS") |
-		  [.ID // .AVDID, $r.Target, .CauseMetadata.StartLine, .CauseMetadata.EndLine]),
-		(($r.Secrets // [])[] | [.RuleID, $r.Target, .StartLine])] | unique | length' "$S/$1" ;;
-	grype/*) jq '[.matches[] | [.vulnerability.id,
-		(.artifact.id // [.artifact.name, .artifact.version, .artifact.type, .artifact.purl]),
-		([.artifact.locations[]?.path] | sort)]] | unique | length' "$S/$1" ;;
-	sarif/*) jq '[.runs[] as $run | ($run.results // [])[] |
-		select((.kind // "fail") as $k | ["pass","notApplicable","informational"] | index($k) | not) |
-		.locations[0].physicalLocation as $pl |
-		[$run.tool.driver.name,
-		 if (.fingerprints // {}) != {} then .fingerprints
-		 elif (.partialFingerprints // {}) != {} then [.ruleId, .partialFingerprints]
-		 elif .correlationGuid then .correlationGuid
-		 else [(.ruleId // $run.tool.driver.rules[.ruleIndex // 0]?.id // .message.text),
-		   $pl.artifactLocation.uri, $pl.region.startLine, $pl.region.startColumn,
-		   .locations[0].message.text] end]] | unique | length' "$S/$1" ;;
-	osv-scanner/*) jq '[.results[] as $r | $r.packages[] as $p | $p.groups[] |
-		[$r.source.path, $p.package.ecosystem, $p.package.name,
-		 ($p.package.version // $p.package.commit), (.ids | sort | .[0])]] |
-		unique | length' "$S/$1" ;;
-	pip-audit/*) jq '[(if type == "array" then . else .dependencies end)[] |
-		select(.skip_reason == null) | . as $d | (.vulns // [])[] |
-		[($d.name | ascii_downcase), $d.version, ([.id] + (.aliases // []) | sort | .[0])]] |
-		unique | length' "$S/$1" ;;
-	falco/*) jq -s '[.[] | [.rule, .hostname, .output_fields["container.id"],
-		.output_fields["proc.cmdline"], .output_fields["fd.name"]]] | unique | length' "$S/$1" ;;
-	alertmanager/*) jq '[.alerts[] | .labels] | unique | length' "$S/$1" ;;
-	cyclonedx/*) jq '[(.vulnerabilities // [])[] as $v | ($v.affects // [{}])[] |
-		[$v.id, .ref]] | unique | length' "$S/$1" ;;
-	modelscan/*) jq '[(.issues // [])[], ((.issues_by_severity // {})[][])] |
-		map([.source, .module, .operator, .scanner]) | unique | length' "$S/$1" ;;
-	garak/*) jq -s '[.[] | select(.entry_type == null) |
-		[.run_id, .attempt_id, .attempt_idx, .detector]] +
-		[.[] | select(.entry_type == "eval" and .fails > 0) | [.probe, .detector]] |
-		unique | length' "$S/$1" ;;
-	esac
-}
+. "$FB_SRCDIR/tests/fixtures/formats/expected.sh"
+expected() { expected_count "${1%%/*}" "$S/$1"; }
 
 fixtures=$(cd "$S" && find . -type f ! -name SOURCES.md ! -path './pickles/*' \
 	! -path './llm-gateway/*' ! -path './picklescan/*' ! -path './promptfoo/*' |
