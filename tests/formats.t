@@ -140,6 +140,14 @@ test_expect_success 'cyclonedx: the ML-BOM model card is a model asset, no findi
 	expect_eq "$(jq -r .task attrs)" "$(jq -r "[.. | objects | select(.type? == \"machine-learning-model\")][0].modelCard.modelParameters.task" "$f")"
 '
 
+test_expect_success 'cyclonedx: components with a purl are package assets' '
+	ws=$TEST_TMP/cdx2 && fb -w "$ws" init >/dev/null &&
+	f=$S/cyclonedx/trivy-npm-cdx.json &&
+	fb -w "$ws" ingest "$f" >/dev/null &&
+	expect_eq "$(nasset "$ws" package)" \
+		"$(jq "[(.metadata.component // empty), (.components[]? | recurse(.components[]?)) | .purl // empty] | unique | length" "$f")"
+'
+
 test_expect_success 'trivy: an image report without Results declares its scope, resolving older findings' '
 	ws=$TEST_TMP/scope && fb -w "$ws" init >/dev/null &&
 	f=$S/trivy/image-no-results.json &&

@@ -617,6 +617,7 @@ on_emit(void *ud, struct fblua_ev *ev)
 	struct run *run = ud;
 	struct norm *n = xcalloc(1, sizeof(*n));
 	char *t1 = NULL, *t2 = NULL;
+	char before[32] = "", after[32];
 	const char *declared;
 	int rc, is_new = 0;
 
@@ -666,6 +667,13 @@ on_emit(void *ud, struct fblua_ev *ev)
 	n->f.title = mask_field(n->f.title, n, &t1);
 	n->f.detail = mask_field(n->f.detail, n, &t2);
 	note_scope(run, n->f.source, n->f.scope);
+	/* A source that says "resolved" (an alert) resolves: count it. */
+	if (n->f.status != NULL && strcmp(n->f.status, "resolved") == 0 &&
+	    (rc = store_finding_status(run->s, n->f.fingerprint, before,
+	    sizeof(before))) != 0) {
+		run->store_err = rc;
+		goto out;
+	}
 	if ((rc = store_finding_put(run->s, run->ingest_id, &n->f, &is_new)) != 0) {
 		run->store_err = rc;
 		goto out;
@@ -674,6 +682,15 @@ on_emit(void *ud, struct fblua_ev *ev)
 		run->r->counts.n_new++;
 	else
 		run->r->counts.n_repeat++;
+	if (!is_new && before[0] != '\0' && strcmp(before, "resolved") != 0) {
+		if ((rc = store_finding_status(run->s, n->f.fingerprint, after,
+		    sizeof(after))) != 0) {
+			run->store_err = rc;
+			goto out;
+		}
+		if (strcmp(after, "resolved") == 0)
+			run->r->counts.n_resolved++;
+	}
 out:
 	free(t1);
 	free(t2);

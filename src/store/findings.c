@@ -488,6 +488,28 @@ store_finding_show_json(struct store *s, int64_t id, char **json)
 }
 
 int
+store_finding_status(struct store *s, const char *fingerprint, char *out,
+    size_t outlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_cached(s, "SELECT status FROM findings WHERE "
+	    "fingerprint=?1", &st)) != 0)
+		return rc;
+	store_bind_text(st, 1, fingerprint);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc == SQLITE_DONE)
+		snprintf(out, outlen, "%s", "");
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sqlerr(s, "read a finding's status");
+	return 0;
+}
+
+int
 store_findings_set_status(struct store *s, const int64_t *ids, size_t n,
     const char *status, const char *reason)
 {
