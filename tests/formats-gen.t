@@ -60,6 +60,33 @@ for g in $FORMATS; do
 	"
 done
 
+test_expect_success 'fields of the wrong type: ingested or rejected cleanly (exit 3, store unchanged), never a crash' '
+	mws=$TEST_TMP/mutants && fb -w "$mws" init >/dev/null &&
+	for g in $FORMATS; do
+		a=$(adapter "$g") && gen "$g" 4 3 >m.json || exit 1
+		for t in "if type == \"string\" then 42 else . end" \
+		    "if type == \"string\" then \"\" else . end" \
+		    "if type == \"string\" then null else . end" \
+		    "if type == \"array\" then {} else . end" \
+		    "if type == \"object\" then [] else . end" \
+		    "if type == \"number\" then \"x\" else . end" \
+		    "if type == \"boolean\" then \"true\" else . end" \
+		    "if type == \"number\" then -1e300 else . end"; do
+			jq -c "walk($t)" m.json >w.json || exit 1
+			d=$(sqlite3 "$mws/store.db" .dump | md5sum)
+			fb -w "$mws" ingest -f "$a" --force w.json >out 2>err; rc=$?
+			case $rc in
+			0) ;;
+			3) expect_eq "$(sqlite3 "$mws/store.db" .dump | md5sum)" "$d" || exit 1
+			   if grep -q -e "attempt to" -e "bad argument" -e "\.lua:" err; then
+				echo "$g [$t]: a script fault, not a rejection:"; cat err; exit 1
+			   fi ;;
+			*) echo "$g [$t]: exit $rc"; cat err; exit 1 ;;
+			esac
+		done
+	done
+'
+
 test_expect_success 'hostile text in every format is stored, never printed raw' '
 	hws=$TEST_TMP/hostile && fb -w "$hws" init >/dev/null &&
 	for g in $FORMATS; do

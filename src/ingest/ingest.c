@@ -939,6 +939,10 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 	}
 	if (run.store_err != 0)
 		rc = run.store_err;
+	/* An adapter that raises rejects the input (exit 3), as a parse
+	 * error does: a report with a field of the wrong type is bad input. */
+	if (rc == -FB_ERR_LUA)
+		rc = fb_err(FB_ERR_PARSE, "%s", fb_errmsg(rc));
 	if (rc != 0) {
 		/* Name the input in the one message the user will see. */
 		if (strstr(fb_errmsg(rc), path) == NULL) {

@@ -57,7 +57,7 @@ end
 
 function M.parse_record(doc, ctx, emit)
   if type(doc) ~= "table" or type(doc.alerts) ~= "table" then
-    error("expected an Alertmanager webhook payload with alerts[]")
+    error("expected an Alertmanager webhook payload with alerts[]", 0)
   end
   for i, a in ipairs(doc.alerts) do
     if type(a) == "table" then
@@ -66,7 +66,7 @@ function M.parse_record(doc, ctx, emit)
         if type(k) == "string" and type(v) == "string" then labels[k] = v end
       end
       if next(labels) == nil then
-        error("alert " .. i .. " has no labels")
+        error("alert " .. i .. " has no labels", 0)
       end
       local ann = tab(a.annotations)
       local status = str(a.status, 16) or str(doc.status, 16)

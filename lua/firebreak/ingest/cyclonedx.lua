@@ -78,7 +78,7 @@ local function walk(list, fn, depth)
 end
 
 function M.parse_record(bom, ctx, emit)
-  if type(bom) ~= "table" then error("expected a CycloneDX JSON object") end
+  if type(bom) ~= "table" then error("expected a CycloneDX JSON object", 0) end
   local meta = tab(bom.metadata)
   local subject = tab(meta.component)
   local scope = str(subject.purl, 1000) or
@@ -112,7 +112,7 @@ function M.parse_record(bom, ctx, emit)
 
   local when = fmt.time(meta.timestamp)
   for _, v in ipairs(tab(bom.vulnerabilities)) do
-    if type(v) == "table" and type(v.id) == "string" then
+    if type(v) == "table" and type(v.id) == "string" and v.id ~= "" then
       local severity = nil
       for _, r in ipairs(tab(v.ratings)) do
         if type(r) == "table" then

@@ -40,8 +40,8 @@ local function field(of, k, max)
 end
 
 function M.parse_record(a, ctx, emit)
-  if type(a) ~= "table" or type(a.rule) ~= "string" then
-    error("line " .. (ctx.record_index + 1) .. ": not a Falco alert (no rule)")
+  if type(a) ~= "table" or type(a.rule) ~= "string" or a.rule == "" then
+    error("line " .. (ctx.record_index + 1) .. ": not a Falco alert (no rule)", 0)
   end
   local of = tab(a.output_fields)
   local host = str(a.hostname, 256)

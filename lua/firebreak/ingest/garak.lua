@@ -58,8 +58,8 @@ local function hit(h, ctx, emit)
     severity = sev,
     detail = fmt.lines({
       str(h.goal) and ("goal: " .. str(h.goal, 1000)),
-      type(prompt) == "string" and ("prompt: " .. str(prompt, 4000)) or nil,
-      type(output) == "string" and ("output: " .. str(output, 4000)) or nil,
+      str(prompt) and ("prompt: " .. str(prompt, 4000)) or nil,
+      str(output) and ("output: " .. str(output, 4000)) or nil,
       "score: " .. tostring(score),
     }),
     identity = { run_id = str(h.run_id, 100), attempt_id = str(h.attempt_id, 100),
@@ -71,12 +71,12 @@ end
 
 function M.parse_record(r, ctx, emit)
   if type(r) ~= "table" then
-    error("line " .. (ctx.record_index + 1) .. ": expected a JSON object")
+    error("line " .. (ctx.record_index + 1) .. ": expected a JSON object", 0)
   end
   local et = r.entry_type
   if et == nil then
     if r.attempt_id ~= nil and r.detector ~= nil then return hit(r, ctx, emit) end
-    error("line " .. (ctx.record_index + 1) .. ": neither a report entry nor a hit")
+    error("line " .. (ctx.record_index + 1) .. ": neither a report entry nor a hit", 0)
   end
   if et == "start_run setup" then
     local tt, tn = str(r["plugins.target_type"], 128), str(r["plugins.target_name"], 128)

@@ -72,7 +72,7 @@ function M.parse_record(m, ctx, emit)
   local v, a = tab(m.vulnerability), tab(m.artifact)
   local id = str(v.id, 200)
   if id == nil then
-    error("match " .. ctx.record_index .. ": no vulnerability.id")
+    error("match " .. ctx.record_index .. ": no vulnerability.id", 0)
   end
   local info = target_info()
   local paths = {}

@@ -31,7 +31,7 @@ end
 local sevmap = { LOW = "low", MEDIUM = "medium", HIGH = "high", CRITICAL = "critical" }
 
 function M.parse_record(doc, ctx, emit)
-  if type(doc) ~= "table" then error("expected a modelscan JSON object") end
+  if type(doc) ~= "table" then error("expected a modelscan JSON object", 0) end
   local summary = tab(doc.summary)
   local issues = {}
   for _, i in ipairs(tab(doc.issues)) do

@@ -41,10 +41,11 @@ end
 
 function M.parse_record(doc, ctx, emit)
   local deps
-  if type(doc) ~= "table" then error("expected a JSON object or array") end
+  if type(doc) ~= "table" then error("expected a JSON object or array", 0) end
   if doc.dependencies ~= nil then deps = tab(doc.dependencies) else deps = doc end
   for _, d in ipairs(deps) do
-    if type(d) == "table" and type(d.name) == "string" and d.skip_reason == nil then
+    if type(d) == "table" and type(d.name) == "string" and d.name ~= "" and
+        d.skip_reason == nil then
       local name = str(d.name, 256)
       local lname = string.lower(name)
       local ver = str(d.version, 200)

@@ -76,6 +76,10 @@ end
 
 local function vulnerability(v, ctx, emit)
   local id = str(v.VulnerabilityID, 200)
+  if id == nil then
+    error("Results[" .. ctx.indices[1] .. "]: a vulnerability whose " ..
+      "VulnerabilityID is not a string", 0)
+  end
   local pid = tab(v.PkgIdentifier)
   local purl = str(pid.PURL, 1024)
   local pkgname = str(v.PkgName, 512) or "?"
