@@ -189,4 +189,20 @@ test_expect_success 'overlaps: one image in Trivy and Grype, one host in Falco a
 	expect_eq "$(by host gpu-77)" "alertmanager,falco"
 '
 
+test_expect_success 'the demo reports: every format ingests, Trivy and Grype share the image, Falco and Alertmanager the host' '
+	dws=$TEST_TMP/demo && mkdir -p "$dws" &&
+	FIREBREAK_WORKSPACE=$dws/ws && export FIREBREAK_WORKSPACE &&
+	fb init >/dev/null &&
+	sh "$FB_SRCDIR/tests/fixtures/demo/demo-formats.sh" "$FB_BIN" "$dws" >log 2>&1 || { cat log; exit 1; } &&
+	expect_eq "$(grep -c "^ingested" log)" 12 &&
+	for a in trivy grype sarif osv-scanner pip-audit falco alertmanager cyclonedx modelscan garak; do
+		expect_grep "($a): [1-9]" log || exit 1
+	done &&
+	img=$(jq -r .Metadata.ImageID "$dws/formats/trivy-vllm-serve.json") &&
+	by() { sqlite3 "$dws/ws/store.db" "SELECT group_concat(source) FROM (SELECT DISTINCT f.source FROM findings f JOIN finding_assets fa ON fa.finding=f.id JOIN assets a ON a.id=fa.asset WHERE a.type=$(q "$1") AND a.value=$(q "$2") ORDER BY 1)"; } &&
+	expect_eq "$(by image "$img")" "grype,trivy" &&
+	expect_eq "$(by host gpu-07)" "alertmanager,falco" &&
+	expect_grep "(alertmanager): 0 new, 6 repeat, 2 resolved" log
+'
+
 test_done
