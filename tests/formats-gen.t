@@ -87,6 +87,17 @@ test_expect_success 'fields of the wrong type: ingested or rejected cleanly (exi
 	done
 '
 
+test_expect_success 'very long names shorten titles and scopes, nothing is rejected' '
+	lws=$TEST_TMP/long && fb -w "$lws" init >/dev/null &&
+	for g in $FORMATS; do
+		a=$(adapter "$g") && gen "$g" 4 5 >m.json &&
+		jq -c "walk(if type == \"string\" and length > 2 then . * 40 else . end)" m.json >l.json &&
+		fb -w "$lws" ingest -f "$a" l.json >out 2>err || { echo "$g:"; cat err; exit 1; }
+		expect_grep "0 rejected" out || exit 1
+	done &&
+	expect_eq "$(sqlite3 "$lws/store.db" "SELECT max(length(CAST(title AS BLOB))) <= 1024 AND max(length(CAST(scope AS BLOB))) <= 1024 FROM findings")" 1
+'
+
 test_expect_success 'hostile text in every format is stored, never printed raw' '
 	hws=$TEST_TMP/hostile && fb -w "$hws" init >/dev/null &&
 	for g in $FORMATS; do

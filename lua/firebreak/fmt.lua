@@ -5,12 +5,13 @@ local M = {}
 
 local null = cjson.null
 
--- A string value bounded to max bytes (cut on a UTF-8 boundary), or nil.
+-- A string value of at most max bytes, "..." included when cut (on a
+-- UTF-8 boundary), or nil.
 function M.str(v, max)
   if type(v) ~= "string" or v == "" then return nil end
   max = max or 4096
   if #v <= max then return v end
-  local cut = max
+  local cut = max - 3
   -- back off continuation bytes so the cut stays valid UTF-8
   while cut > 0 do
     local b = v:byte(cut + 1)
@@ -134,6 +135,28 @@ function M.lines(list, max)
   end
   local s = table.concat(out, "\n")
   return M.str(s, max or 16384)
+end
+
+-- emit, with the engine's bounds applied to the composed text fields, so
+-- a long name in a report shortens a title instead of rejecting it.
+local wrapped = setmetatable({}, { __mode = "k" })
+function M.bounded(emit)
+  local w = wrapped[emit]
+  if w then return w end
+  w = function(t)
+    if type(t) == "table" then
+      if type(t.title) == "string" then t.title = M.str(t.title, 1024) end
+      if type(t.rule_id) == "string" then t.rule_id = M.str(t.rule_id, 512) end
+      if type(t.scope) == "string" then t.scope = M.str(t.scope, 1024) end
+      if type(t.source) == "string" then t.source = M.str(t.source, 64) end
+      if type(t.declare_scope) == "string" then
+        t.declare_scope = M.str(t.declare_scope, 1024)
+      end
+    end
+    return emit(t)
+  end
+  wrapped[emit] = w
+  return w
 end
 
 return M

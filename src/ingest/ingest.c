@@ -149,8 +149,8 @@ load_adapter(struct fblua *L, const char *dir, const char *file,
 		    "declares no record_path (or jsonl = true)", a->path);
 	if (a->prescan != NULL && (a->jsonl || !a->has_parse_record ||
 	    !fblua_has_function(L, a->script, "prescan")))
-		return fb_err(FB_ERR_LUA, "adapter '%s' declares a prescan_path "
-		    "path but no prescan function or record_path", a->path);
+		return fb_err(FB_ERR_LUA, "adapter '%s' declares prescan_path "
+		    "but no prescan function or record_path", a->path);
 	return 0;
 }
 

@@ -56,6 +56,7 @@ local function hostname(labels)
 end
 
 function M.parse_record(doc, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(doc) ~= "table" or type(doc.alerts) ~= "table" then
     error("expected an Alertmanager webhook payload with alerts[]", 0)
   end

@@ -40,7 +40,7 @@ local function sha256_of(c)
   for _, h in ipairs(tab(c.hashes)) do
     if type(h) == "table" and (h.alg == "SHA-256" or h.alg == "SHA256") and
         type(h.content) == "string" and #h.content == 64 and
-        h.content:find("^[0-9a-fA-F]+$") then
+        h.content:find("^%x+$") then
       return string.lower(h.content)
     end
   end
@@ -78,6 +78,7 @@ local function walk(list, fn, depth)
 end
 
 function M.parse_record(bom, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(bom) ~= "table" then error("expected a CycloneDX JSON object", 0) end
   local meta = tab(bom.metadata)
   local subject = tab(meta.component)

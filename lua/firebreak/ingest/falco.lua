@@ -40,6 +40,7 @@ local function field(of, k, max)
 end
 
 function M.parse_record(a, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(a) ~= "table" or type(a.rule) ~= "string" or a.rule == "" then
     error("line " .. (ctx.record_index + 1) .. ": not a Falco alert (no rule)", 0)
   end

@@ -70,6 +70,7 @@ local function hit(h, ctx, emit)
 end
 
 function M.parse_record(r, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(r) ~= "table" then
     error("line " .. (ctx.record_index + 1) .. ": expected a JSON object", 0)
   end
@@ -112,6 +113,7 @@ local function digest_defcon(digest, probe, det)
 end
 
 function M.finish(ctx, emit)
+  emit = fmt.bounded(emit)
   if not ctx.report then return end
   local gen = generator(ctx)
   for _, e in ipairs(ctx.evals or {}) do

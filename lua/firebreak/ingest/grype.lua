@@ -68,6 +68,7 @@ local function scope(info)
 end
 
 function M.parse_record(m, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(m) ~= "table" then return end
   local v, a = tab(m.vulnerability), tab(m.artifact)
   local id = str(v.id, 200)
@@ -132,6 +133,7 @@ function M.parse_record(m, ctx, emit)
 end
 
 function M.finish(ctx, emit)
+  emit = fmt.bounded(emit)
   local s = scope(target_info())
   if s then emit { declare_scope = s, source = "grype" } end
 end

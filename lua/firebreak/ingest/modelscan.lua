@@ -31,6 +31,7 @@ end
 local sevmap = { LOW = "low", MEDIUM = "medium", HIGH = "high", CRITICAL = "critical" }
 
 function M.parse_record(doc, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(doc) ~= "table" then error("expected a modelscan JSON object", 0) end
   local summary = tab(doc.summary)
   local issues = {}

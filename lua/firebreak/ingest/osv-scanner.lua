@@ -37,6 +37,7 @@ local function group_ids(g)
 end
 
 function M.parse_record(res, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(res) ~= "table" then return end
   local src = tab(res.source)
   local path = str(src.path, 2048) or "?"

@@ -36,10 +36,11 @@ function M.detect(sample)
 end
 
 local function pep503(name)
-  return (string.lower(name):gsub("[-_.]+", "-"))
+  return (string.lower(name):gsub("[_%.%-]+", "-"))
 end
 
 function M.parse_record(doc, ctx, emit)
+  emit = fmt.bounded(emit)
   local deps
   if type(doc) ~= "table" then error("expected a JSON object or array", 0) end
   if doc.dependencies ~= nil then deps = tab(doc.dependencies) else deps = doc end

@@ -2,7 +2,8 @@
 -- Semgrep, Gitleaks, ...). Streamed: each runs[].results[] is a record; a
 -- prescan reads every run's tool (driver name and rules) first, since some
 -- producers (Semgrep) write the tool after the results.
--- Source: the driver's name, lower-cased ("sarif:" when it has none).
+-- Source: the driver's name, lower-cased, other than [a-z0-9._-] as "-"
+-- ("sarif" when it has none).
 -- Identity: the driver name, and the first of: result.fingerprints;
 -- ruleId + partialFingerprints; correlationGuid; ruleId + the primary
 -- location's uri, startLine and startColumn.
@@ -96,6 +97,7 @@ local function status_of(supps)
 end
 
 function M.parse_record(r, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(r) ~= "table" then return end
   if skip_kind[r.kind] then return end
   local run = ctx.indices and ctx.indices[1] or 0
@@ -157,7 +159,8 @@ function M.parse_record(r, ctx, emit)
       locations[#locations + 1] = { path = u, line = fmt.int(tab(pl.region).startLine) }
     end
   end
-  local src = string.lower(tname)
+  -- "Semgrep OSS" -> semgrep-oss: one word for source=... filters
+  local src = (string.lower(tname):gsub("[^%w%._]+", "-"))
   local kind = "code"
   if rid:find("^CVE%-") or rid:find("^GHSA%-") or rid:find("^PYSEC%-") or
       rid:find("^GO%-") or rid:find("^RUSTSEC%-") or rid:find("^OSV%-") then

@@ -173,6 +173,7 @@ local function secret(s, ctx, emit)
 end
 
 function M.parse_record(rec, ctx, emit)
+  emit = fmt.bounded(emit)
   if type(rec) ~= "table" then return end
   if rec.VulnerabilityID ~= nil then
     vulnerability(rec, ctx, emit)
@@ -185,6 +186,7 @@ function M.parse_record(rec, ctx, emit)
 end
 
 function M.finish(ctx, emit)
+  emit = fmt.bounded(emit)
   local s = scope(ctx)
   if s then emit { declare_scope = s, source = "trivy" } end
 end
