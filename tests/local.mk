@@ -25,6 +25,8 @@ SHELL_TESTS = \
 	tests/migrate.t \
 	tests/concurrency.t \
 	tests/ingest.t \
+	tests/formats.t \
+	tests/formats-gen.t \
 	tests/filter.t \
 	tests/suppress.t \
 	tests/case.t \

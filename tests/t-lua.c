@@ -574,6 +574,39 @@ stream_tests(void)
 	fblua_free(h);
 }
 
+/* ctx.indices: the array positions on the record's path. */
+static void
+indices_tests(void)
+{
+	static const char src[] =
+	    "local seen = {}\n"
+	    "function parse_record(rec, ctx, emit)\n"
+	    "  seen[#seen + 1] = table.concat(ctx.indices, '.') .. '=' .. rec.id\n"
+	    "end\n"
+	    "function get() return table.concat(seen, ' ') end\n";
+	static const char doc[] =
+	    "{\"runs\":[{\"results\":[{\"id\":\"a\"},{\"id\":\"b\"}]},"
+	    "{\"tool\":{},\"results\":[]},{\"results\":[{\"id\":\"c\"}]}]}";
+	struct fblua_stream s = { 0 };
+	struct fblua *h;
+	char *out = NULL;
+	int script, rc;
+
+	if (fblua_new(FBLUA_INGEST, &small, &h) != 0)
+		return;
+	rc = fblua_load_string(h, src, sizeof(src) - 1, "idx", &script);
+	is_int(rc, 0, "indices script loads");
+	s.script = script;
+	s.record_path = "runs.*.results.*";
+	rc = fblua_stream_buf(h, &s, doc, sizeof(doc) - 1, NULL);
+	is_int(rc, 0, "stream with indices");
+	rc = fblua_call(h, script, "get", json_of_result, &out, "");
+	is_str(out, "\"0.0=a 0.1=b 2.0=c\"",
+	    "ctx.indices gives run and result, outermost first");
+	free(out);
+	fblua_free(h);
+}
+
 int
 main(void)
 {
@@ -585,5 +618,6 @@ main(void)
 	emit_tests();
 	json_encode_tests();
 	stream_tests();
+	indices_tests();
 	return done_testing();
 }

@@ -37,6 +37,7 @@ struct adapter {
 	char *description;
 	char *record_path;
 	char *native;          /* records parsed in C (gateway.h) */
+	char *prescan;         /* a path streamed first to prescan(rec, ctx) */
 	char **context;        /* NULL-terminated */
 	int jsonl;
 	int script;
@@ -74,6 +75,7 @@ adapter_release(struct adapter *a)
 	free(a->description);
 	free(a->record_path);
 	free(a->native);
+	free(a->prescan);
 	for (i = 0; a->context != NULL && a->context[i] != NULL; i++)
 		free(a->context[i]);
 	free(a->context);
@@ -113,6 +115,8 @@ read_decl(void *ud, struct fblua_ev *m)
 		a->record_path = xstrdup(v);
 	if ((v = fblua_ev_str(m, "native", NULL)) != NULL)
 		a->native = xstrdup(v);
+	if ((v = fblua_ev_str(m, "prescan_path", NULL)) != NULL)
+		a->prescan = xstrdup(v);
 	if (fblua_ev_bool(m, "jsonl", &b) == 0)
 		a->jsonl = b;
 	fblua_ev_foreach(m, "context", decl_context, a);
@@ -152,6 +156,10 @@ load_adapter(struct fblua *L, const char *dir, const char *file,
 	if (a->has_parse_record && a->record_path == NULL && !a->jsonl)
 		return fb_err(FB_ERR_LUA, "adapter '%s' has parse_record but "
 		    "declares no record_path (or jsonl = true)", a->path);
+	if (a->prescan != NULL && (a->jsonl || !a->has_parse_record ||
+	    !fblua_has_function(L, a->script, "prescan")))
+		return fb_err(FB_ERR_LUA, "adapter '%s' declares prescan_path "
+		    "but no prescan function or record_path", a->path);
 	return 0;
 }
 
@@ -623,6 +631,7 @@ on_emit(void *ud, struct fblua_ev *ev)
 	struct run *run = ud;
 	struct norm *n = xcalloc(1, sizeof(*n));
 	char *t1 = NULL, *t2 = NULL;
+	char before[32] = "", after[32];
 	const char *declared;
 	int rc, is_new = 0;
 
@@ -634,6 +643,23 @@ on_emit(void *ud, struct fblua_ev *ev)
 		note_scope(run, src ? src : run->ad->name, declared);
 		free(n);
 		return 0;
+	}
+	/* emit{ declare_assets = {...} }: assets a report names (an SBOM's
+	 * components) without a finding about them. */
+	if (fblua_ev_type(ev, "declare_assets") == FBLUA_T_TABLE &&
+	    fblua_ev_type(ev, "title") == FBLUA_T_NONE) {
+		size_t i;
+		int64_t aid;
+
+		n->f.assets = n->assets;
+		fblua_ev_foreach(ev, "declare_assets", asset_cb, n);
+		for (i = 0, rc = 0; i < n->f.nassets && rc == 0; i++)
+			rc = store_asset_put(run->s, &n->assets[i], &aid);
+		if (rc != 0)
+			run->store_err = rc;
+		norm_release(n);
+		free(n);
+		return rc;
 	}
 	rc = normalize(run, ev, n);
 	if (rc == 1) {
@@ -655,6 +681,13 @@ on_emit(void *ud, struct fblua_ev *ev)
 	n->f.title = mask_field(n->f.title, n, &t1);
 	n->f.detail = mask_field(n->f.detail, n, &t2);
 	note_scope(run, n->f.source, n->f.scope);
+	/* A source that says "resolved" (an alert) resolves: count it. */
+	if (n->f.status != NULL && strcmp(n->f.status, "resolved") == 0 &&
+	    (rc = store_finding_status(run->s, n->f.fingerprint, before,
+	    sizeof(before))) != 0) {
+		run->store_err = rc;
+		goto out;
+	}
 	if ((rc = store_finding_put(run->s, run->ingest_id, &n->f, &is_new)) != 0) {
 		run->store_err = rc;
 		goto out;
@@ -663,6 +696,15 @@ on_emit(void *ud, struct fblua_ev *ev)
 		run->r->counts.n_new++;
 	else
 		run->r->counts.n_repeat++;
+	if (!is_new && before[0] != '\0' && strcmp(before, "resolved") != 0) {
+		if ((rc = store_finding_status(run->s, n->f.fingerprint, after,
+		    sizeof(after))) != 0) {
+			run->store_err = rc;
+			goto out;
+		}
+		if (strcmp(after, "resolved") == 0)
+			run->r->counts.n_resolved++;
+	}
 out:
 	free(t1);
 	free(t2);
@@ -828,11 +870,19 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 			goto out;
 		}
 	} else if (in.len == 0) {
-		rc = fb_err(FB_ERR_PARSE, "'%s' is empty", path);
+		rc = fb_err(FB_ERR_PARSE, "'%s' is empty (0 bytes): no report "
+		    "to read", path);
 		goto out;
 	} else if ((rc = detect(L, ads, nads, in.data,
 	    in.len < SAMPLE_BYTES ? in.len : SAMPLE_BYTES, path, &run.ad)) != 0)
 		goto out;
+	/* A JSON document is never 0 bytes (OSV-Scanner, for one, always
+	 * writes one): an empty file is a failed run, not a clean one. */
+	if (in.len == 0 && !run.ad->jsonl) {
+		rc = fb_err(FB_ERR_PARSE, "'%s' is empty (0 bytes): not a %s "
+		    "report", path, run.ad->name);
+		goto out;
+	}
 	snprintf(r->format, sizeof(r->format), "%s", run.ad->name);
 
 	run.s = s;
@@ -863,7 +913,21 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 	if ((rc = store_ingest_start(s, &rec, &run.ingest_id)) != 0)
 		goto out;
 	fblua_set_emit(L, on_emit, &run);
-	if (run.ad->native != NULL) {
+	if (run.ad->native == NULL && run.ad->prescan != NULL) {
+		/* Values a report writes after its records (SARIF's tool and
+		 * rules, Grype's source): one pass that builds only those. */
+		struct fblua_stream ps = {
+			.script = run.ad->script,
+			.func = "prescan",
+			.record_path = run.ad->prescan,
+			.context = (const char *const *)run.ad->context,
+		};
+
+		rc = fblua_stream_buf(L, &ps, in.data, in.len, NULL);
+	}
+	if (rc != 0) {
+		/* the prescan failed: nothing more to read */
+	} else if (run.ad->native != NULL) {
 		/* Gateway logs: parsed and judged in C, a million lines a
 		 * second; the adapter only detects and names the format. */
 		struct gateway_result gr = { 0 };
@@ -895,7 +959,7 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 		}
 		rc = fblua_stream_buf(L, &fs, in.data, in.len, &stats);
 		r->records = stats.records;
-	} else {
+	} else if (rc == 0) {
 		rc = fblua_call(L, run.ad->script, "parse", NULL, NULL, "lE",
 		    in.data, in.len);
 		if (rc == 0 && run.ad->has_finish)
@@ -904,6 +968,10 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 	}
 	if (run.store_err != 0)
 		rc = run.store_err;
+	/* An adapter that raises rejects the input (exit 3), as a parse
+	 * error does: a report with a field of the wrong type is bad input. */
+	if (rc == -FB_ERR_LUA)
+		rc = fb_err(FB_ERR_PARSE, "%s", fb_errmsg(rc));
 	if (rc != 0) {
 		/* Name the input in the one message the user will see. */
 		if (strstr(fb_errmsg(rc), path) == NULL) {

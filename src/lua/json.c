@@ -212,6 +212,36 @@ fail(struct jstate *j, int code, const char *what)
 
 /* ---- delivering values ------------------------------------------------- */
 
+/*
+ * ctx.indices: the 0-based positions of the arrays on the record's path,
+ * outermost first ("runs.*.results.*" gives { run, result }), so a record
+ * can find what a prescan kept for its run. One table, rewritten in place.
+ */
+static void
+set_indices(struct jstate *j)
+{
+	lua_State *L = j->L;
+	lua_Integer n = 0;
+	size_t i;
+
+	if (lua_getfield(L, j->idx_ctx, "indices") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_createtable(L, 4, 0);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, j->idx_ctx, "indices");
+	}
+	for (i = 0; i < j->depth; i++)
+		if (j->frames[i].type == 'a') {
+			lua_pushinteger(L, (lua_Integer)j->frames[i].index - 1);
+			lua_rawseti(L, -2, ++n);
+		}
+	while (lua_rawlen(L, -1) > (size_t)n) {
+		lua_pushnil(L);
+		lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2));
+	}
+	lua_pop(L, 1);
+}
+
 /* The built value is on top of the stack. */
 static int
 deliver(struct jstate *j)
@@ -231,6 +261,7 @@ deliver(struct jstate *j)
 	}
 	lua_pushinteger(L, (lua_Integer)j->records);
 	lua_setfield(L, j->idx_ctx, "record_index");
+	set_indices(j);
 	lua_pushvalue(L, j->idx_func);
 	lua_insert(L, -2);
 	lua_pushvalue(L, j->idx_ctx);

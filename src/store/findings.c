@@ -182,33 +182,38 @@ static const char put_sql[] =
     "event_time_assumed_utc ELSE excluded.event_time_assumed_utc END,"
     "scope=coalesce(excluded.scope,scope),raw=excluded.raw,"
     /*
-     * Acknowledgement lives as long as the alert: a source that says an
-     * open or acknowledged finding is resolved resolves it, and a finding
+     * A status the source states (a resolved alert, a SARIF suppression)
+     * replaces one that is open or was set by the source, never a human's
+     * triage, except that acknowledgement lives as long as the alert: a
+     * source that resolves an acknowledged finding resolves it. A finding
      * seen again after it was resolved is open (new) again.
      */
-    "status=CASE WHEN ?12='resolved' THEN CASE WHEN status IN ('open',"
-    "'acknowledged') THEN 'resolved' ELSE status END "
-    "WHEN status='resolved' AND last_ingest<>excluded.last_ingest "
-    "THEN 'open' ELSE status END,"
-    "status_reason=CASE WHEN ?12='resolved' THEN CASE WHEN status IN ("
-    "'open','acknowledged') THEN 'resolved by the source in ingest #'||"
-    "excluded.last_ingest ELSE status_reason END "
-    "WHEN status='resolved' AND "
-    "last_ingest<>excluded.last_ingest THEN 'seen again in ingest #'||"
+#define SOURCE_SETS "(?12 IS NOT NULL AND ?12<>status AND (status='open' " \
+    "OR status_by='source' OR (?12='resolved' AND status='acknowledged') " \
+    "OR (?12='open' AND status='resolved' AND " \
+    "last_ingest<>excluded.last_ingest)))"
+#define SEEN_AGAIN "(?12 IS NULL AND status='resolved' AND " \
+    "last_ingest<>excluded.last_ingest)"
+    "status=CASE WHEN " SOURCE_SETS " THEN ?12 "
+    "WHEN " SEEN_AGAIN " THEN 'open' ELSE status END,"
+    "status_reason=CASE WHEN " SOURCE_SETS " THEN CASE WHEN ?12='resolved' "
+    "THEN 'resolved by the source in ingest #'||excluded.last_ingest "
+    "WHEN ?12='open' AND status='resolved' THEN 'seen again in ingest #'||"
+    "excluded.last_ingest "
+    "ELSE 'set by the source in ingest #'||excluded.last_ingest END "
+    "WHEN " SEEN_AGAIN " THEN 'seen again in ingest #'||"
     "excluded.last_ingest ELSE status_reason END,"
-    "status_by=CASE WHEN (?12='resolved' AND status IN ('open',"
-    "'acknowledged')) OR (coalesce(?12,'')<>'resolved' AND "
-    "status='resolved' AND last_ingest<>excluded.last_ingest) THEN "
-    "'source' ELSE status_by END,"
-    "status_at=CASE WHEN (?12='resolved' AND status IN ('open',"
-    "'acknowledged')) OR (coalesce(?12,'')<>'resolved' AND "
-    "status='resolved' AND last_ingest<>excluded.last_ingest) THEN "
-    "?11 ELSE status_at END "
+    "status_by=CASE WHEN " SOURCE_SETS " OR " SEEN_AGAIN " THEN 'source' "
+    "ELSE status_by END,"
+    "status_at=CASE WHEN " SOURCE_SETS " OR " SEEN_AGAIN " THEN ?11 "
+    "ELSE status_at END "
     "RETURNING id, first_ingest=?14 AND count=1, coalesce(case_id,0), "
     "CASE WHEN status_by='source' AND status_at=?11 THEN CASE "
     "WHEN status='open' AND status_reason='seen again in ingest #'||?14 "
     "THEN 1 WHEN status='resolved' AND status_reason='resolved by the "
     "source in ingest #'||?14 THEN 2 END ELSE 0 END";
+#undef SOURCE_SETS
+#undef SEEN_AGAIN
 
 /*
  * A linked finding whose source changed its life (resolved it, or fired
@@ -318,6 +323,29 @@ store_asset_cache_clear(struct store *s)
 	}
 	memset(s->assets, 0, sizeof(s->assets));
 }
+int
+store_asset_put(struct store *s, const struct store_asset_in *a, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int64_t aid = a->attributes ? 0 : asset_cache_get(s, a->type, a->value);
+	int rc;
+
+	if (aid == 0) {
+		if ((rc = store_cached(s, asset_sql, &st)) != 0)
+			return rc;
+		store_bind_text(st, 1, a->type);
+		store_bind_text(st, 2, a->value);
+		store_bind_text(st, 3, a->attributes);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return store_sqlerr(s, "store an asset");
+		aid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		asset_cache_put(s, a->type, a->value, aid);
+	}
+	*id = aid;
+	return 0;
+}
+
 static const char link_sql[] =
     "INSERT OR IGNORE INTO finding_assets(finding,asset,role) "
     "VALUES(?1,?2,?3)";
@@ -372,21 +400,10 @@ store_finding_put(struct store *s, int64_t ingest_id,
 
 	for (i = 0; i < f->nassets; i++) {
 		const struct store_asset_in *a = &f->assets[i];
-		int64_t aid = a->attributes ? 0 :
-		    asset_cache_get(s, a->type, a->value);
+		int64_t aid;
 
-		if (aid == 0) {
-			if ((rc = store_cached(s, asset_sql, &st)) != 0)
-				return rc;
-			store_bind_text(st, 1, a->type);
-			store_bind_text(st, 2, a->value);
-			store_bind_text(st, 3, a->attributes);
-			if (sqlite3_step(st) != SQLITE_ROW)
-				return store_sqlerr(s, "store an asset");
-			aid = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-			asset_cache_put(s, a->type, a->value, aid);
-		}
+		if ((rc = store_asset_put(s, a, &aid)) != 0)
+			return rc;
 		if ((rc = store_cached(s, link_sql, &st)) != 0)
 			return rc;
 		sqlite3_bind_int64(st, 1, fid);
@@ -580,6 +597,28 @@ triage_event(struct store *s, int64_t fid, const char *status,
 	rc = store_case_event_add_tx(s, &ev, NULL);
 	free((char *)ev.text);
 	return rc;
+}
+
+int
+store_finding_status(struct store *s, const char *fingerprint, char *out,
+    size_t outlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_cached(s, "SELECT status FROM findings WHERE "
+	    "fingerprint=?1", &st)) != 0)
+		return rc;
+	store_bind_text(st, 1, fingerprint);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc == SQLITE_DONE)
+		snprintf(out, outlen, "%s", "");
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sqlerr(s, "read a finding's status");
+	return 0;
 }
 
 int

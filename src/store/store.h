@@ -187,6 +187,12 @@ struct store_finding_in {
 	const struct store_location_in *locations;
 	size_t nlocations;
 };
+/* Insert an asset (or merge its attributes); *id is its row. */
+int store_asset_put(struct store *s, const struct store_asset_in *a,
+    int64_t *id);
+/* The status of the finding with this fingerprint ("" if none). */
+int store_finding_status(struct store *s, const char *fingerprint,
+    char *out, size_t outlen);
 /* Insert or repeat a finding in the current ingest transaction. */
 int store_finding_put(struct store *s, int64_t ingest_id,
     const struct store_finding_in *f, int *is_new);
