@@ -19,6 +19,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_case,
 	&cli_cmd_correlate,
 	&cli_cmd_evidence,
+	&cli_cmd_export,
+	&cli_cmd_verify,
 	&cli_cmd_audit,
 	&cli_cmd_config,
 	&cli_cmd_help,

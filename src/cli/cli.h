@@ -77,6 +77,8 @@ extern const struct cli_command cli_cmd_scan;
 extern const struct cli_command cli_cmd_case;
 extern const struct cli_command cli_cmd_correlate;
 extern const struct cli_command cli_cmd_evidence;
+extern const struct cli_command cli_cmd_export;
+extern const struct cli_command cli_cmd_verify;
 
 /* correlate.c: open proposed cases when correlate.auto is set. */
 int cli_correlate_auto(struct store *s, int quiet);

@@ -3,3 +3,4 @@ libfirebreak_a_SOURCES += \
 	src/cli/config.c src/cli/ingest.c src/cli/finding.c \
 	src/cli/suppress.c src/cli/scan.c \
 	src/cli/case.c src/cli/evidence.c src/cli/correlate.c
+libfirebreak_a_SOURCES += src/cli/export.c src/cli/verify.c

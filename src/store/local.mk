@@ -5,3 +5,4 @@ libfirebreak_a_SOURCES += \
 	src/store/schema-console.h src/store/audit.c src/store/config.c \
 	src/store/filter.c src/store/findings.c src/store/suppress.c \
 	src/store/blobs.c src/store/evidence.c src/store/cases.c
+libfirebreak_a_SOURCES += src/store/export.h src/store/export.c
