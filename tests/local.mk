@@ -29,6 +29,7 @@ SHELL_TESTS = \
 	tests/suppress.t \
 	tests/case.t \
 	tests/evidence.t \
+	tests/export.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)

@@ -23,7 +23,7 @@ struct kind {
 
 static const struct kind kinds[] = {
 	{ "private_key", "-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-	    "[\\s\\S]{0,65536}?-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?"
+	    "[\\s\\S]{0,65535}?-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?"
 	    "-----", EVIDENCE_REDACT, 0 },
 	{ "url_password", "(?<=://)[^/\\s:@\"'<>]{1,256}:[^/\\s@\"'<>]{1,256}"
 	    "(?=@)", EVIDENCE_REDACT, 0 },
