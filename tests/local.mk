@@ -30,6 +30,7 @@ SHELL_TESTS = \
 	tests/case.t \
 	tests/evidence.t \
 	tests/export.t \
+	tests/redact.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)
