@@ -103,7 +103,7 @@ test_expect_success 'redact.log: kinds and counts per file, never values' '
 	done <values &&
 	expect_grep "^evidence/000002-blob.bin not_redacted binary\$" x/redact.log &&
 	expect_grep "^report.html email [0-9]*$" x/redact.log &&
-	expect_grep "^findings.jsonl email 1\$" x/redact.log
+	expect_grep "^findings.jsonl email [0-9]*$" x/redact.log
 '
 
 test_expect_success 'manifest: sha256_original is the original, sha256 the redacted file' '
