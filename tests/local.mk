@@ -31,6 +31,7 @@ SHELL_TESTS = \
 	tests/evidence.t \
 	tests/export.t \
 	tests/redact.t \
+	tests/report.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)

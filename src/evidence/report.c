@@ -233,9 +233,10 @@ static const char style[] =
     "break-after:avoid}"
     "table{border-collapse:collapse;width:100%;margin:.5em 0}"
     "th,td{border:1px solid #888;padding:2px 4px;text-align:left;"
-    "vertical-align:top;overflow-wrap:anywhere;word-break:break-word}"
+    "vertical-align:top}.w{overflow-wrap:anywhere}.h{word-break:break-all}"
     "th{background:#eee}thead{display:table-header-group}"
     "tr{break-inside:avoid}code,.h{font-family:monospace;font-size:9pt}"
+    "td:first-child,th{white-space:nowrap}"
     "@page{size:A4;margin:15mm}"
     "@media print{body{margin:0;font-size:9pt}}";
 
@@ -322,7 +323,9 @@ bundle_report_html(const struct bundle *b, struct fb_buf *out)
 	row2(out, "Opened", b->opened);
 	snprintf(num, sizeof(num), "%lld", (long long)b->audit_head_seq);
 	row2(out, "Audit head seq", num);
-	row2(out, "Audit head hash", b->audit_head_hash);
+	fb_buf_addstr(out, "<tr><th>Audit head hash</th><td class=\"h\">");
+	h(out, b->audit_head_hash);
+	fb_buf_addstr(out, "</td></tr>\n");
 	fb_buf_addstr(out, "</table>\n");
 
 	fb_buf_addf(out, "<h2>Findings (%zu)</h2>\n", b->nf);
@@ -337,7 +340,7 @@ bundle_report_html(const struct bundle *b, struct fb_buf *out)
 		h(out, f->status);
 		fb_buf_addstr(out, "</td><td>");
 		h(out, f->source);
-		fb_buf_addstr(out, "</td><td>");
+		fb_buf_addstr(out, "</td><td class=\"w\">");
 		h(out, f->title);
 		fb_buf_addstr(out, "</td><td>");
 		h(out, f->first_seen);
@@ -354,11 +357,11 @@ bundle_report_html(const struct bundle *b, struct fb_buf *out)
 	for (i = 0; i < b->nit; i++) {
 		const struct bundle_item *it = &b->it[i];
 
-		fb_buf_addf(out, "<tr><td>%lld</td><td><code>",
+		fb_buf_addf(out, "<tr><td>%lld</td><td class=\"w\"><code>",
 		    (long long)it->id);
 		h(out, it->path);
 		fb_buf_addf(out, "</code></td><td class=\"h\">%s</td><td>%llu"
-		    "</td><td>", it->sha256, (unsigned long long)it->size);
+		    "</td><td class=\"w\">", it->sha256, (unsigned long long)it->size);
 		h(out, it->source_host);
 		fb_buf_addstr(out, ": ");
 		h(out, it->orig_path ? it->orig_path : it->command);
@@ -384,7 +387,7 @@ bundle_report_html(const struct bundle *b, struct fb_buf *out)
 		h(out, e->actor);
 		fb_buf_addstr(out, "</td><td>");
 		h(out, e->kind);
-		fb_buf_addstr(out, "</td><td>");
+		fb_buf_addstr(out, "</td><td class=\"w\">");
 		h(out, e->text);
 		fb_buf_addstr(out, "</td></tr>\n");
 	}
