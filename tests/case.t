@@ -238,12 +238,25 @@ test_expect_success 'correlate.auto groups at ingest time as the system actor' '
 	fbw audit ls --json | jq -r "select(.action==\"case.new\") | .actor_kind" | tail -n 1 | grep -qx system
 '
 
+test_expect_code 3 'a title over 512 bytes is rejected' '
+	fbw case new "$(head -c 600 /dev/zero | tr "\0" x)"
+'
+
+test_expect_success 'titles and notes reach the terminal inert' '
+	fbw case new "$(printf "evil \033]52;c;ZXZpbA==\007 title \342\200\256txt")" >o &&
+	id=$(sed -n "s/^opened case #//p" o) &&
+	fbw case note "$id" "$(printf "note \033[2J")" &&
+	fbw case ls >ls && fbw case show "$id" >show && fbw case timeline "$id" >tl &&
+	! grep -q "$(printf "\033")" ls show tl &&
+	expect_grep "\\x1b\]52" show && expect_grep "\\u202e" ls
+'
+
 test_expect_success 'every change is in the audit chain, and it verifies' '
 	fbw audit ls --json | jq -r .action >actions &&
 	for a in case.new case.link case.unlink case.merge case.note case.status case.assign finding.status; do
 		grep -qx "$a" actions || { echo "no $a in the audit"; exit 1; }
 	done &&
-	expect_eq "$(grep -cx case.note actions)" 2 &&
+	expect_eq "$(grep -cx case.note actions)" 3 &&
 	expect_eq "$(grep -cx case.status actions)" 3 &&
 	fbw audit verify
 '

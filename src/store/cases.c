@@ -51,6 +51,9 @@ store_case_event_add_tx(struct store *s, const struct store_case_event_in *ev,
 	if (!s->in_tx)
 		return fb_err(FB_ERR_INTERNAL, "timeline row outside a "
 		    "transaction");
+	if (ev->text != NULL && strlen(ev->text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a timeline text is at most %d "
+		    "bytes", STORE_CASE_TEXT_MAX);
 	fb_time_fmt(fb_time_now(), now);
 	if (ev->event_time == STORE_TIME_UNSET)
 		memcpy(when, now, sizeof(when));
@@ -223,6 +226,15 @@ new_case(struct store *s, const struct store_case_in *in,
 
 	if (in->title == NULL || *in->title == '\0')
 		return fb_err(FB_ERR_INVAL, "a case needs a title");
+	if (strlen(in->title) > STORE_CASE_TITLE_MAX)
+		return fb_err(FB_ERR_LIMIT, "a case title is at most %d bytes",
+		    STORE_CASE_TITLE_MAX);
+	for (i = 0; i < in->nfindings; i++) {
+		const char *r = reasons ? reasons[i] : in->reason;
+		if (r != NULL && strlen(r) > STORE_CASE_REASON_MAX)
+			return fb_err(FB_ERR_LIMIT, "a link reason is at most "
+			    "%d bytes", STORE_CASE_REASON_MAX);
+	}
 	if ((rc = store_begin(s)) != 0)
 		return rc;
 	if (sev < 0) {
@@ -366,6 +378,9 @@ store_case_link(struct store *s, int64_t id, const int64_t *findings,
 
 	if (reason == NULL || *reason == '\0')
 		reason = "by hand";
+	if (strlen(reason) > STORE_CASE_REASON_MAX)
+		return fb_err(FB_ERR_LIMIT, "a link reason is at most %d bytes",
+		    STORE_CASE_REASON_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++)
@@ -568,6 +583,9 @@ store_case_note(struct store *s, int64_t id, const char *text)
 
 	if (text == NULL || *text == '\0')
 		return fb_err(FB_ERR_INVAL, "an empty note");
+	if (strlen(text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a note is at most %d bytes",
+		    STORE_CASE_TEXT_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	rc = store_case_event_add_tx(s, &ev, NULL);

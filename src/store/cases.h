@@ -34,6 +34,11 @@
 
 #define STORE_TIME_UNSET INT64_MIN
 
+/* Bounds on text people type into a case (-FB_ERR_LIMIT beyond). */
+#define STORE_CASE_TITLE_MAX 512
+#define STORE_CASE_TEXT_MAX 65536   /* a note or a timeline text */
+#define STORE_CASE_REASON_MAX 1024
+
 /* ---- case states --------------------------------------------------------
  * open -> contained -> eradicated -> recovered -> closed; any state may be
  * set from any other (a closed case may be reopened). The first time a
