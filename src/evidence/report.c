@@ -23,23 +23,11 @@ bundle_severity_name(int sev)
 
 /* ---- CSV --------------------------------------------------------------- */
 
+/* One cell through core's formula-safe writer, then a separator. */
 static void
 csv_cell(struct fb_buf *out, const char *s, int last)
 {
-	const char *p;
-
-	if (s == NULL)
-		s = "";
-	fb_buf_addch(out, '"');
-	/* A spreadsheet would run =, +, -, @ (and tab, CR) as a formula. */
-	if (strchr("=+-@\t\r", *s) != NULL && *s != '\0')
-		fb_buf_addch(out, '\'');
-	for (p = s; *p; p++) {
-		if (*p == '"')
-			fb_buf_addch(out, '"');
-		fb_buf_addch(out, *p);
-	}
-	fb_buf_addch(out, '"');
+	fb_csv_cell(out, s);
 	fb_buf_addstr(out, last ? "\r\n" : ",");
 }
 

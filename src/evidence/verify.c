@@ -506,11 +506,6 @@ next:
 			problem(v, "%s: evidence file not in manifest.json", safe);
 			free(safe);
 		}
-	for (i = 0; i < v->nch; i++) {
-		snprintf(path, sizeof(path), "%lld",
-		    (long long)v->ch[i].evidence);
-		(void)path;
-	}
 	if (nitems < v->nch)
 		problem(v, "custody.jsonl: chains for %zu items, manifest.json "
 		    "lists %zu", v->nch, nitems);
