@@ -41,6 +41,10 @@ struct chain {
 };
 
 struct verifier {
+	size_t *idx;              /* open addressing over f, by name; 0 = empty */
+	size_t idx_cap;
+	size_t last_chain;
+	int chains_sorted;
 	const struct evidence_verify_opts *o;
 	struct evidence_verify_result *res;
 	struct store_json_tool *jt;
@@ -81,15 +85,52 @@ is_meta(const char *p)
 	    strcmp(p, "custody.jsonl") == 0 || strcmp(p, "audit.jsonl") == 0;
 }
 
+static uint64_t
+name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
 static struct vfile *
 find(struct verifier *v, const char *path)
 {
 	size_t i;
 
-	for (i = 0; i < v->nf; i++)
-		if (strcmp(v->f[i].path, path) == 0)
-			return &v->f[i];
+	if (v->idx_cap == 0)
+		return NULL;
+	for (i = name_hash(path) & (v->idx_cap - 1); v->idx[i] != 0;
+	    i = (i + 1) & (v->idx_cap - 1))
+		if (strcmp(v->f[v->idx[i] - 1].path, path) == 0)
+			return &v->f[v->idx[i] - 1];
 	return NULL;
+}
+
+/* Index f[n] (just appended); the table stays at most half full. */
+static void
+index_add(struct verifier *v, size_t n)
+{
+	size_t i, j, cap;
+
+	if ((n + 1) * 2 > v->idx_cap) {
+		cap = v->idx_cap ? v->idx_cap * 2 : 64;
+		free(v->idx);
+		v->idx = xcalloc(cap, sizeof(*v->idx));
+		v->idx_cap = cap;
+		for (j = 0; j < n; j++) {
+			for (i = name_hash(v->f[j].path) & (cap - 1);
+			    v->idx[i] != 0; i = (i + 1) & (cap - 1))
+				;
+			v->idx[i] = j + 1;
+		}
+	}
+	for (i = name_hash(v->f[n].path) & (v->idx_cap - 1); v->idx[i] != 0;
+	    i = (i + 1) & (v->idx_cap - 1))
+		;
+	v->idx[i] = n + 1;
 }
 
 /* Why a name is unsafe to extract, or NULL. */
@@ -216,6 +257,7 @@ read_archive(struct verifier *v, const char *path)
 			}
 		}
 		fb_sha256_final(h, v->f[v->nf].sha256);
+		index_add(v, v->nf);
 		v->nf++;
 		if (r != ARCHIVE_EOF) {
 			problem(v, "%s: cannot read its data: %s", name,
@@ -306,18 +348,43 @@ check_sums(struct verifier *v)
 	}
 }
 
+static int
+cmp_chain(const void *a, const void *b)
+{
+	const struct chain *x = a, *y = b;
+
+	return x->evidence < y->evidence ? -1 : x->evidence > y->evidence;
+}
+
+/*
+ * The chain of an item: custody lines come item by item, so the last one
+ * used is tried first; once reading is done they are sorted and searched.
+ */
 static struct chain *
 chain_of(struct verifier *v, int64_t ev)
 {
+	struct chain key = { .evidence = ev }, *c;
 	size_t i;
 
-	for (i = 0; i < v->nch; i++)
-		if (v->ch[i].evidence == ev)
-			return &v->ch[i];
+	if (v->chains_sorted) {
+		c = bsearch(&key, v->ch, v->nch, sizeof(*v->ch), cmp_chain);
+		if (c != NULL)
+			return c;
+		v->chains_sorted = 0; /* a new one goes at the end */
+	} else if (v->last_chain < v->nch &&
+	    v->ch[v->last_chain].evidence == ev)
+		return &v->ch[v->last_chain];
+	else
+		for (i = 0; i < v->nch; i++)
+			if (v->ch[i].evidence == ev) {
+				v->last_chain = i;
+				return &v->ch[i];
+			}
 	v->ch = xrealloc(v->ch, (v->nch + 1) * sizeof(*v->ch));
 	memset(&v->ch[v->nch], 0, sizeof(*v->ch));
 	v->ch[v->nch].evidence = ev;
 	snprintf(v->ch[v->nch].last, FB_SHA256_HEX, "%s", ZERO_HASH);
+	v->last_chain = v->nch;
 	return &v->ch[v->nch++];
 }
 
@@ -432,14 +499,65 @@ out:
 	free(seq_s); free(prev); free(hash); free(stub);
 }
 
+struct item_ctx {
+	struct verifier *v;
+	size_t n;
+};
+
+static int
+check_item(void *ctx, const char *item)
+{
+	struct item_ctx *c = ctx;
+	struct verifier *v = c->v;
+	char *ipath, *isha, *isize, *iid, *orig, *red, *safe;
+	struct vfile *f;
+	struct chain *ch;
+
+	c->n++;
+	ipath = get(v, item, "$.path");
+	isha = get(v, item, "$.sha256");
+	isize = get(v, item, "$.size");
+	iid = get(v, item, "$.id");
+	orig = get(v, item, "$.sha256_original");
+	red = get(v, item, "$.redacted");
+	if (ipath == NULL || isha == NULL || isize == NULL || iid == NULL) {
+		problem(v, "manifest.json item %zu: path, sha256, size or id "
+		    "missing", c->n);
+		goto out;
+	}
+	if ((f = find(v, ipath)) == NULL) {
+		safe = fb_sanitize_str(ipath, 0);
+		problem(v, "%s: in manifest.json but missing from the bundle",
+		    safe);
+		free(safe);
+		goto out;
+	}
+	f->in_manifest = 1;
+	if (strcmp(f->sha256, isha) != 0)
+		problem(v, "%s: SHA-256 does not match manifest.json", f->path);
+	if (strtoull(isize, NULL, 10) != f->size)
+		problem(v, "%s: size %llu, manifest.json says %s", f->path,
+		    (unsigned long long)f->size, isize);
+	if (red != NULL && strcmp(red, "1") == 0 && orig == NULL)
+		problem(v, "%s: redacted but sha256_original missing", f->path);
+	ch = chain_of(v, strtoll(iid, NULL, 10));
+	if (ch->rows == 0)
+		problem(v, "evidence %s: no custody entries", iid);
+	else if (strcmp(ch->last_action, "exported") != 0 ||
+	    v->as_of == NULL || strcmp(ch->last_time, v->as_of) != 0)
+		problem(v, "evidence %s: custody does not end with this export "
+		    "at %s", iid, v->as_of ? v->as_of : "?");
+out:
+	free(ipath); free(isha); free(isize); free(iid); free(orig); free(red);
+	return 0;
+}
+
 static void
 check_manifest(struct verifier *v, const char *m)
 {
-	char path[64], *fmt, *ipath, *isha, *isize, *iid, *orig, *red;
-	struct vfile *f;
-	struct chain *c;
-	size_t i, nitems = 0;
-	char type[16];
+	struct item_ctx c = { .v = v };
+	char *fmt, *safe;
+	size_t i;
 
 	fmt = get(v, m, "$.format");
 	if (fmt == NULL || strcmp(fmt, "firebreak-bundle") != 0) {
@@ -449,66 +567,20 @@ check_manifest(struct verifier *v, const char *m)
 	}
 	free(fmt);
 	v->as_of = get(v, m, "$.as_of");
-	for (i = 0;; i++) {
-		snprintf(path, sizeof(path), "$.items[%zu]", i);
-		if (store_json_type(v->jt, m, path, type) != 0 || *type == '\0')
-			break;
-		nitems++;
-		snprintf(path, sizeof(path), "$.items[%zu].path", i);
-		ipath = get(v, m, path);
-		snprintf(path, sizeof(path), "$.items[%zu].sha256", i);
-		isha = get(v, m, path);
-		snprintf(path, sizeof(path), "$.items[%zu].size", i);
-		isize = get(v, m, path);
-		snprintf(path, sizeof(path), "$.items[%zu].id", i);
-		iid = get(v, m, path);
-		snprintf(path, sizeof(path), "$.items[%zu].sha256_original", i);
-		orig = get(v, m, path);
-		snprintf(path, sizeof(path), "$.items[%zu].redacted", i);
-		red = get(v, m, path);
-		if (ipath == NULL || isha == NULL || isize == NULL || iid == NULL) {
-			problem(v, "manifest.json item %zu: path, sha256, size or "
-			    "id missing", i + 1);
-			goto next;
-		}
-		if ((f = find(v, ipath)) == NULL) {
-			char *safe = fb_sanitize_str(ipath, 0);
-			problem(v, "%s: in manifest.json but missing from the "
-			    "bundle", safe);
-			free(safe);
-			goto next;
-		}
-		f->in_manifest = 1;
-		if (strcmp(f->sha256, isha) != 0)
-			problem(v, "%s: SHA-256 does not match manifest.json",
-			    f->path);
-		if (strtoull(isize, NULL, 10) != f->size)
-			problem(v, "%s: size %llu, manifest.json says %s", f->path,
-			    (unsigned long long)f->size, isize);
-		if (red != NULL && strcmp(red, "1") == 0 && orig == NULL)
-			problem(v, "%s: redacted but sha256_original missing",
-			    f->path);
-		c = chain_of(v, strtoll(iid, NULL, 10));
-		if (c->rows == 0)
-			problem(v, "evidence %s: no custody entries", iid);
-		else if (strcmp(c->last_action, "exported") != 0 ||
-		    v->as_of == NULL || strcmp(c->last_time, v->as_of) != 0)
-			problem(v, "evidence %s: custody does not end with this "
-			    "export at %s", iid, v->as_of ? v->as_of : "?");
-next:
-		free(ipath); free(isha); free(isize); free(iid); free(orig);
-		free(red);
-	}
+	qsort(v->ch, v->nch, sizeof(*v->ch), cmp_chain);
+	v->chains_sorted = 1;
+	if (store_json_each(v->jt, m, "$.items", check_item, &c) != 0)
+		problem(v, "manifest.json: items is not an array");
 	for (i = 0; i < v->nf; i++)
 		if (strncmp(v->f[i].path, "evidence/", 9) == 0 &&
 		    !v->f[i].in_manifest) {
-			char *safe = fb_sanitize_str(v->f[i].path, 0);
+			safe = fb_sanitize_str(v->f[i].path, 0);
 			problem(v, "%s: evidence file not in manifest.json", safe);
 			free(safe);
 		}
-	if (nitems < v->nch)
+	if (c.n < v->nch)
 		problem(v, "custody.jsonl: chains for %zu items, manifest.json "
-		    "lists %zu", v->nch, nitems);
+		    "lists %zu", v->nch, c.n);
 }
 
 static void
@@ -616,6 +688,7 @@ out:
 		fb_buf_release(&v.f[i].data);
 	}
 	free(v.f);
+	free(v.idx);
 	free(v.ch);
 	store_json_tool_free(v.jt);
 	return rc;

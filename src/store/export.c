@@ -251,7 +251,7 @@ store_export_audit_json(struct store *s, int64_t id, int64_t as_of,
 
 struct store_json_tool {
 	sqlite3 *db;
-	sqlite3_stmt *canon, *get, *type;
+	sqlite3_stmt *canon, *get, *type, *each;
 };
 
 int
@@ -274,7 +274,10 @@ store_json_tool_new(struct store_json_tool **out)
 	    sqlite3_prepare_v2(t->db, "SELECT json_extract(?1,?2)", -1,
 	    &t->get, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(t->db, "SELECT coalesce(json_type(?1,?2),'')",
-	    -1, &t->type, NULL) != SQLITE_OK)
+	    -1, &t->type, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(t->db, "SELECT CASE WHEN type IN ('object',"
+	    "'array') THEN value ELSE json_quote(value) END FROM "
+	    "json_each(?1,?2)", -1, &t->each, NULL) != SQLITE_OK)
 		goto fail;
 	*out = t;
 	return 0;
@@ -291,6 +294,7 @@ store_json_tool_free(struct store_json_tool *t)
 	sqlite3_finalize(t->canon);
 	sqlite3_finalize(t->get);
 	sqlite3_finalize(t->type);
+	sqlite3_finalize(t->each);
 	sqlite3_close(t->db);
 	free(t);
 }
@@ -362,5 +366,30 @@ store_json_type(struct store_json_tool *t, const char *json, const char *path,
 	else
 		rc = fb_err(FB_ERR_PARSE, "malformed JSON");
 	sqlite3_reset(t->type);
+	return rc;
+}
+
+int
+store_json_each(struct store_json_tool *t, const char *json, const char *path,
+    store_json_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	const char *v;
+	int r, rc = 0;
+
+	/* Its own statement: cb may use the tool's others meanwhile. */
+	if (sqlite3_prepare_v2(t->db, sqlite3_sql(t->each), -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fb_err(FB_ERR_INTERNAL, "cannot prepare json_each");
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(st, 0);
+		if ((rc = cb(ctx, v ? v : "null")) != 0)
+			break;
+	}
+	if (rc == 0 && r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = fb_err(FB_ERR_PARSE, "malformed JSON");
+	sqlite3_finalize(st);
 	return rc;
 }

@@ -67,6 +67,13 @@ int store_json_canon_hash(struct store_json_tool *t, const char *json,
  */
 int store_json_get(struct store_json_tool *t, const char *json,
     const char *path, char **out);
+/*
+ * Call cb with the JSON text of each element of the array (or member of
+ * the object) at path, in order: a big document is parsed once, not once
+ * per element. A non-zero return from cb stops and is returned.
+ */
+int store_json_each(struct store_json_tool *t, const char *json,
+    const char *path, store_json_cb cb, void *ctx);
 /* The JSON type at path ("object", "text", "integer", ... or "" absent). */
 int store_json_type(struct store_json_tool *t, const char *json,
     const char *path, char type[16]);
