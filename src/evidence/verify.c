@@ -37,6 +37,7 @@ struct chain {
 	char last[FB_SHA256_HEX];
 	char last_action[32];
 	char last_time[32];
+	char sha256[FB_SHA256_HEX]; /* the item as collected, per its chain */
 	int64_t rows;
 };
 
@@ -421,7 +422,7 @@ each_line(struct verifier *v, const struct fb_buf *b, const char *name,
 static void
 custody_line(struct verifier *v, size_t n, const char *line, void *ctx)
 {
-	char calc[FB_SHA256_HEX], *ev, *prev, *hash, *act, *t;
+	char calc[FB_SHA256_HEX], *ev, *prev, *hash, *act, *t, *sha;
 	struct chain *c;
 
 	(void)ctx;
@@ -430,6 +431,7 @@ custody_line(struct verifier *v, size_t n, const char *line, void *ctx)
 		return;
 	}
 	ev = get(v, line, "$.evidence");
+	sha = get(v, line, "$.sha256");
 	prev = get(v, line, "$.prev_hash");
 	hash = get(v, line, "$.hash");
 	act = get(v, line, "$.action");
@@ -450,9 +452,13 @@ custody_line(struct verifier *v, size_t n, const char *line, void *ctx)
 	snprintf(c->last, sizeof(c->last), "%s", hash);
 	snprintf(c->last_action, sizeof(c->last_action), "%s", act ? act : "");
 	snprintf(c->last_time, sizeof(c->last_time), "%s", t ? t : "");
+	if (c->rows > 0 && strcmp(c->sha256, sha ? sha : "") != 0)
+		problem(v, "custody.jsonl line %zu (evidence %s): sha256 differs "
+		    "from the rest of its chain", n, ev);
+	snprintf(c->sha256, sizeof(c->sha256), "%s", sha ? sha : "");
 	c->rows++;
 out:
-	free(ev); free(prev); free(hash); free(act); free(t);
+	free(ev); free(prev); free(hash); free(act); free(t); free(sha);
 }
 
 struct audit_state {
@@ -543,8 +549,11 @@ check_item(void *ctx, const char *item)
 	ch = chain_of(v, strtoll(iid, NULL, 10));
 	if (ch->rows == 0)
 		problem(v, "evidence %s: no custody entries", iid);
-	else if (strcmp(ch->last_action, "exported") != 0 ||
-	    v->as_of == NULL || strcmp(ch->last_time, v->as_of) != 0)
+	else if (strcmp(ch->sha256, orig != NULL ? orig : isha) != 0)
+		problem(v, "evidence %s: custody is about %.12s..., manifest.json "
+		    "about %.12s...", iid, ch->sha256, orig != NULL ? orig : isha);
+	if (ch->rows > 0 && (strcmp(ch->last_action, "exported") != 0 ||
+	    v->as_of == NULL || strcmp(ch->last_time, v->as_of) != 0))
 		problem(v, "evidence %s: custody does not end with this export "
 		    "at %s", iid, v->as_of ? v->as_of : "?");
 out:
