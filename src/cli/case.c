@@ -568,11 +568,14 @@ print_timeline_row(void *ctx, const struct store_timeline_row *r)
 		fb_csv_cell(&b, r->evidence ? num : "");
 		fb_buf_addch(&b, ',');
 		fb_csv_cell(&b, r->text);
-		fb_buf_addstr(&b, "\r\n");
-		if (t->tty)
+		/* Into a file as RFC 4180; on a terminal, inert text. */
+		if (t->tty) {
 			cli_put_safe(stdout, b.data);
-		else
+			fputc('\n', stdout);
+		} else {
 			fwrite(b.data, 1, b.len, stdout);
+			fputs("\r\n", stdout);
+		}
 		fb_buf_release(&b);
 		return 0;
 	}

@@ -100,8 +100,9 @@ int store_case_new(struct store *s, const struct store_case_in *in,
     int64_t *id);
 /*
  * Open a case whose findings each have their own reason (correlation):
- * reasons[i] goes with in->findings[i]; in->reason is ignored. One
- * transaction, one "case.new" audit row listing every link and reason.
+ * reasons[i] goes with in->findings[i]; in->reason is ignored. A
+ * finding that is in a case by now is left there. One transaction, one
+ * "case.new" audit row listing every link and reason.
  */
 int store_case_new_grouped(struct store *s, const struct store_case_in *in,
     const char *const *reasons, int64_t *id);
