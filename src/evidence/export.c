@@ -718,7 +718,9 @@ setup(struct archive *a, enum evidence_bundle_format fmt)
 		tzset();
 		break;
 	}
-	if (r == ARCHIVE_OK && fmt != EVIDENCE_ZIP)
+	/* No padding of the last block with zeros: the file ends where the
+	 * archive does. */
+	if (r == ARCHIVE_OK)
 		r = archive_write_set_bytes_in_last_block(a, 1);
 	return r == ARCHIVE_OK ? 0 : aerr(a, "format");
 }
