@@ -36,3 +36,9 @@ SHELL_TESTS = \
 	tests/man.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures
+
+check_PROGRAMS += tests/t-redact
+tests_t_redact_SOURCES = tests/t-redact.c tests/tap.h
+tests_t_redact_CFLAGS = $(FB_TEST_CFLAGS)
+tests_t_redact_LDADD = $(FB_LIBS)
+TESTS += tests/t-redact
