@@ -99,6 +99,7 @@ int evidence_export(struct store *s, const struct evidence_export_opts *o,
 /* ---- verification ------------------------------------------------------- */
 struct evidence_verify_opts {
 	const char *allowed_signers; /* the auditor's file, or NULL */
+	int skip_signature;          /* never run ssh-keygen (fuzzing) */
 	/* called once per problem found (message is one line) */
 	void (*problem)(void *ctx, const char *msg);
 	/* called for notes that are not problems ("signer not trusted") */
