@@ -49,6 +49,7 @@ struct xport {
 	int64_t red_total;
 	struct evidence_redactor *red;
 	uint64_t done, total;
+	char *buf;                 /* CHUNK bytes for streaming blobs */
 };
 
 int
@@ -728,7 +729,7 @@ setup(struct archive *a, enum evidence_bundle_format fmt)
 static int
 write_blob(struct xport *x, struct archive *a, const struct bfile *f)
 {
-	char *buf = NULL, got[FB_SHA256_HEX];
+	char *buf, got[FB_SHA256_HEX];
 	struct fb_sha256 *h = NULL;
 	uint64_t n = 0;
 	ssize_t r;
@@ -737,7 +738,9 @@ write_blob(struct xport *x, struct archive *a, const struct bfile *f)
 	if ((rc = store_blob_open(x->s, f->item->blob, &fd)) != 0)
 		return fb_err(-rc, "evidence %lld: blob %.12s is missing from "
 		    "the workspace", (long long)f->item->id, f->item->blob);
-	buf = xmalloc(CHUNK);
+	if (x->buf == NULL)
+		x->buf = xmalloc(CHUNK);
+	buf = x->buf;
 	h = fb_sha256_new();
 	for (;;) {
 		if ((r = read(fd, buf, CHUNK)) < 0) {
@@ -773,7 +776,6 @@ write_blob(struct xport *x, struct archive *a, const struct bfile *f)
 		    (long long)f->item->id, f->item->blob);
 out:
 	fb_sha256_free(h);
-	free(buf);
 	close(fd);
 	return rc;
 }
@@ -933,6 +935,7 @@ xport_release(struct xport *x)
 	fb_buf_release(&x->redact_log);
 	evidence_redactor_free(x->red);
 	store_json_tool_free(x->jt);
+	free(x->buf);
 }
 
 int

@@ -185,14 +185,15 @@ store_export_custody_json(struct store *s, int64_t evidence, int64_t as_of,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(s, "SELECT json_object(" CUSTODY_PUBLIC_COLS
+	/* Cached: a bundle asks once per item, thousands of times. */
+	if ((rc = store_cached(s, "SELECT json_object(" CUSTODY_PUBLIC_COLS
 	    ") FROM custody WHERE evidence=?1 AND time<=?2 ORDER BY seq",
 	    &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, evidence);
 	bind_as_of(st, 2, as_of);
 	rc = store_json_rows(s, st, cb, ctx);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
