@@ -241,6 +241,12 @@ with tarfile.open(\"evil.tar.gz\", \"w:gz\") as t:
 	expect_grep "duplicate entry .manifest.json." out
 '
 
+test_expect_code 1 'tamper: SHA256SUMS naming a file outside the bundle' '
+	tamper && printf "%s  ../../etc/passwd\n" "$(sha256sum </etc/passwd | cut -c1-64)" >>t/SHA256SUMS &&
+	rm t/SHA256SUMS.sig && jq ".signed = false" x/manifest.json >t/manifest.json && pack out.tar.gz &&
+	check out.tar.gz "SHA256SUMS line [0-9]*: unsafe name .\.\./\.\./etc/passwd.: .\.\.. in path"
+'
+
 test_expect_code 2 'export refuses a T in the future and an unknown format' '
 	fbw export 1 -o f.tar.gz --as-of 2999-01-01T00:00:00Z; [ $? -eq 2 ] &&
 	fbw export 1 -o f.rar

@@ -323,7 +323,11 @@ check_sums(struct verifier *v)
 		}
 		name = xstrndup(p + 66, (size_t)(nl - p - 66));
 		safe = fb_sanitize_str(name, 0);
-		if ((f = find(v, name)) == NULL)
+		/* sha256sum -c would open it: never outside the bundle */
+		if (unsafe_name(name) != NULL)
+			problem(v, "SHA256SUMS line %zu: unsafe name '%s': %s",
+			    line, safe, unsafe_name(name));
+		else if ((f = find(v, name)) == NULL)
 			problem(v, "%s: listed in SHA256SUMS but missing from "
 			    "the bundle", safe);
 		else if (f->listed)
