@@ -37,4 +37,11 @@ test_expect_success 'it has cases with evidence that checks clean' '
 	fb evidence check
 '
 
+test_expect_success 'it exports a signed bundle of case 1 that verifies' '
+	[ -s "$TEST_TMP/demo/export/case-1.tar.zst" ] &&
+	fb verify "$TEST_TMP/demo/export/case-1.tar.zst" \
+		--allowed-signers "$TEST_TMP/demo/export/allowed_signers" >v &&
+	expect_grep "signed by responder@demo.invalid" v
+'
+
 test_done

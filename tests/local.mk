@@ -33,6 +33,9 @@ SHELL_TESTS = \
 	tests/evidence.t \
 	tests/gateway.t \
 	tests/gateway-fixtures.t \
+	tests/export.t \
+	tests/redact.t \
+	tests/report.t \
 	tests/demo.t \
 	tests/man.t \
 	tests/fleet-inventory.t \
@@ -45,3 +48,9 @@ SHELL_TESTS = \
 	tests/playbook-shipped.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh
+
+check_PROGRAMS += tests/t-redact
+tests_t_redact_SOURCES = tests/t-redact.c tests/tap.h
+tests_t_redact_CFLAGS = $(FB_TEST_CFLAGS)
+tests_t_redact_LDADD = $(FB_LIBS)
+TESTS += tests/t-redact

@@ -24,6 +24,8 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_fleet,
 	&cli_cmd_playbook,
 	&cli_cmd_run,
+	&cli_cmd_export,
+	&cli_cmd_verify,
 	&cli_cmd_audit,
 	&cli_cmd_config,
 	&cli_cmd_help,

@@ -84,6 +84,8 @@ extern const struct cli_command cli_cmd_playbook;
 extern const struct cli_command cli_cmd_run;
 /* playbook.c: SIGINT sets *flag (stop between hosts). */
 void cli_playbook_sigint(volatile int **flag);
+extern const struct cli_command cli_cmd_export;
+extern const struct cli_command cli_cmd_verify;
 
 /* correlate.c: open proposed cases when correlate.auto is set. */
 int cli_correlate_auto(struct store *s, int quiet);

@@ -7,4 +7,5 @@ libfirebreak_a_SOURCES += \
 	src/store/filter.c src/store/findings.c src/store/suppress.c \
 	src/store/blobs.c src/store/evidence.c src/store/cases.c \
 	src/store/registry.c src/store/fleet.c \
-	src/store/playbook.h src/store/playbook.c
+	src/store/playbook.h src/store/playbook.c \
+	src/store/export.h src/store/export.c
