@@ -60,44 +60,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FB_FUZZ_REPLAY
-/*
- * Without libFuzzer: replay the committed seed corpus (make check runs
- * this as tests/t-fuzz-gateway), one TAP line per input.
- */
-#include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-int
-main(void)
-{
-	const char *src = getenv("FB_SRCDIR");
-	char *dir = xasprintf("%s/fuzz/corpus/gateway", src ? src : FB_SRCDIR);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL) {
-		printf("1..1\nnot ok 1 - cannot open %s\n", dir);
-		return 1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct fb_buf b = FB_BUF_INIT;
-		char *p;
-
-		if (de->d_name[0] == '.')
-			continue;
-		p = xasprintf("%s/%s", dir, de->d_name);
-		if (fb_buf_read_file(&b, p, 1 << 24) == 0) {
-			LLVMFuzzerTestOneInput((const uint8_t *)b.data, b.len);
-			printf("ok %d - %s\n", ++n, de->d_name);
-		}
-		fb_buf_release(&b);
-		free(p);
-	}
-	closedir(d);
-	printf("1..%d\n", n);
-	free(dir);
-	return n == 0;
-}
+#include "replay.h"
+FB_FUZZ_REPLAY_MAIN("gateway")
 #endif

@@ -23,7 +23,7 @@ tests_t_fuzz_safetensors_SOURCES = fuzz/fuzz-safetensors.c
 tests_t_fuzz_safetensors_CPPFLAGS = $(AM_CPPFLAGS) -DFB_FUZZ_REPLAY
 tests_t_fuzz_safetensors_CFLAGS = $(libfirebreak_a_CFLAGS)
 tests_t_fuzz_safetensors_LDADD = $(FB_LIBS)
-EXTRA_DIST += fuzz/corpus fuzz/build.sh
+EXTRA_DIST += fuzz/corpus fuzz/build.sh fuzz/replay.h
 
 # firebreak scan: the ingest adapter for its JSON Lines, its man page and
 # its shell test (the command itself is src/cli/scan.c)
