@@ -250,6 +250,29 @@ help_run(int argc, char **argv)
 	return cli_help();
 }
 
+int
+cli_ls_options(int argc, char **argv, int *json)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "j", longopts)) != -1) {
+		switch (c) {
+		case 'j': *json = 1; break;
+		case 'h': return 0;
+		default: return FB_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("unexpected argument '%s'", argv[optind]);
+		return cli_usage();
+	}
+	return -1;
+}
+
 const struct cli_command cli_cmd_help = {
 	"help", "show the commands, or one command's help",
 	"usage: firebreak help [COMMAND]\n\n"

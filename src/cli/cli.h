@@ -87,6 +87,12 @@ void cli_playbook_sigint(volatile int **flag);
 extern const struct cli_command cli_cmd_export;
 extern const struct cli_command cli_cmd_verify;
 
+/*
+ * A listing's options: --json (sets *json) and no arguments. Returns -1
+ * to go on, or the exit status to return (--help, a usage error).
+ */
+int cli_ls_options(int argc, char **argv, int *json);
+
 /* correlate.c: open proposed cases when correlate.auto is set. */
 int cli_correlate_auto(struct store *s, int quiet);
 /* ingest.c */

@@ -35,24 +35,11 @@ print_key(void *ctx, const struct store_key_row *r)
 static int
 key_ls(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct store *s = NULL;
-	int c, rc, json = 0, n = 0;
+	int rc, json = 0, n = 0;
 
-	while ((c = cli_getopt(argc, argv, "j", longopts)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': return 0;
-		default: return FB_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s'", argv[optind]);
-		return cli_usage();
-	}
+	if ((rc = cli_ls_options(argc, argv, &json)) >= 0)
+		return rc;
 	if ((rc = cli_open_store(STORE_READONLY, &s)) != 0)
 		return cli_fail(rc);
 	if (json)
