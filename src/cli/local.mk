@@ -1,4 +1,5 @@
 libfirebreak_a_SOURCES += \
 	src/cli/cli.h src/cli/cli.c src/cli/init.c src/cli/audit.c \
 	src/cli/config.c src/cli/ingest.c src/cli/finding.c \
-	src/cli/suppress.c src/cli/scan.c
+	src/cli/suppress.c src/cli/scan.c \
+	src/cli/tui.c

@@ -3,4 +3,5 @@ libfirebreak_a_SOURCES += \
 	src/store/migrate.c src/store/schema-cases.h \
 	src/store/schema-registry.h src/store/schema-fleet.h \
 	src/store/schema-console.h src/store/audit.c src/store/config.c \
-	src/store/filter.c src/store/findings.c src/store/suppress.c
+	src/store/filter.c src/store/findings.c src/store/suppress.c \
+	src/store/console.c
