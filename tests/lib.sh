@@ -107,3 +107,6 @@ test_done() {
 	echo "1..$test_count"
 	[ "$test_failed" -eq 0 ]
 }
+
+# Helpers for tests that drive the console in tmux.
+. "$FB_SRCDIR/tests/lib-tmux.sh"

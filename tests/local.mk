@@ -21,7 +21,9 @@ SHELL_TESTS = \
 	tests/ingest.t \
 	tests/filter.t \
 	tests/suppress.t \
+	tests/tui.t \
+	tests/tui-term.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/fixtures
+EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/lib-tmux.sh

@@ -160,6 +160,18 @@ tui_list_reload(struct tui *t, struct tui_list *l)
 	if (l->n == 0)
 		return tui_list_top(t, l);
 	cur_id = l->rows[l->cursor].id;
+	if (l->pos == 0) {
+		/* At the start, the start it stays: new rows appear above. */
+		l->cap = window_cap(t);
+		if ((rc = fetch(t, l, NULL, 0, 0, l->cap)) != 0)
+			return rc;
+		take_in(l, 0);
+		l->cursor = cursor < l->n ? cursor : (l->n > 0 ? l->n - 1 : 0);
+		for (i = 0; i < l->n; i++)
+			if (l->rows[i].id == cur_id)
+				l->cursor = i;
+		return 0;
+	}
 	memset(&key, 0, sizeof(key));
 	key.id = l->rows[0].id;
 	key.num = l->rows[0].num;

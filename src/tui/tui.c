@@ -70,6 +70,7 @@ restore(void)
 	if (!curses_on)
 		return;
 	curses_on = 0;
+	curs_set(1);
 	endwin();
 }
 
