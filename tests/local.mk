@@ -23,6 +23,7 @@ SHELL_TESTS = \
 	tests/suppress.t \
 	tests/tui.t \
 	tests/tui-term.t \
+	tests/tui-keys.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)

@@ -96,9 +96,12 @@ tui_key_name(int key)
 	return NULL;
 }
 
-/* "j, Down" for request r; returns 0 when no key names it. */
+/*
+ * "j, Down" for request r; returns 0 when no key names it. For mdoc each
+ * name starts with \& so that ":" or "/" is text, not a delimiter.
+ */
 static int
-keys_of(enum tui_req r, char *out, size_t n)
+keys_of(enum tui_req r, char *out, size_t n, int mdoc)
 {
 	size_t i, len = 0;
 
@@ -106,8 +109,9 @@ keys_of(enum tui_req r, char *out, size_t n)
 	for (i = 0; i < FB_ARRAY_LEN(keymap); i++) {
 		if (keymap[i].req != r || keymap[i].name == NULL)
 			continue;
-		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s",
-		    len ? ", " : "", keymap[i].name);
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0,
+		    "%s%s%s", len ? ", " : "", mdoc ? "\\&" : "",
+		    keymap[i].name);
 	}
 	return len > 0;
 }
@@ -119,7 +123,7 @@ tui_keys_text(FILE *fp)
 	int r;
 
 	for (r = 1; r < TUI_REQ__MAX; r++)
-		if (keys_of(r, keys, sizeof(keys)))
+		if (keys_of(r, keys, sizeof(keys), 0))
 			fprintf(fp, "%-16s %s\n", keys, req_help[r]);
 }
 
@@ -131,7 +135,7 @@ tui_keys_mdoc(FILE *fp)
 
 	fputs(".Bl -tag -width \"Shift-Tab\"\n", fp);
 	for (r = 1; r < TUI_REQ__MAX; r++) {
-		if (!keys_of(r, keys, sizeof(keys)))
+		if (!keys_of(r, keys, sizeof(keys), 1))
 			continue;
 		fprintf(fp, ".It Ic %s\n", keys);
 		/* mdoc: one sentence per line, capitalised, with a period. */
