@@ -14,6 +14,28 @@
 
 int store_fts_sql(const char *words, struct fb_buf *sql, struct store_binds *b);
 
+static int
+progress(void *p)
+{
+	struct store_interrupt *in = p;
+
+	if (in->check(in->ctx)) {
+		in->fired = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void
+store_interrupt_set(struct store *s, struct store_interrupt *in)
+{
+	if (in != NULL) {
+		in->fired = 0;
+		sqlite3_progress_handler(s->db, 2000, progress, in);
+	} else
+		sqlite3_progress_handler(s->db, 0, NULL, NULL);
+}
+
 int
 store_data_version(struct store *s, int64_t *v)
 {

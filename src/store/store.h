@@ -241,6 +241,18 @@ int store_suppress_ls_json(struct store *s, int all, store_json_cb cb,
  * Everything here is bounded: pages of rows after a key, counts kept on
  * write, a count that stops at a cap. Nothing reads every row.
  */
+/*
+ * Let a long read be abandoned: while set, SQLite calls check(ctx) every
+ * few thousand steps and a nonzero answer stops the statement, which then
+ * fails; in->fired tells that apart from a real error. NULL clears it.
+ * For reads only: never set it around a write.
+ */
+struct store_interrupt {
+	int (*check)(void *ctx);
+	void *ctx;
+	int fired;
+};
+void store_interrupt_set(struct store *s, struct store_interrupt *in);
 /* PRAGMA data_version: changes when another connection commits. */
 int store_data_version(struct store *s, int64_t *v);
 /* Findings per (severity, status), from the counts kept on write. */

@@ -162,6 +162,12 @@ struct tui_view_ops {
 	int (*filter)(struct tui *t, struct tui_view *v, const char *text);
 	/* The title bar's right part (borrowed, may be NULL). */
 	const char *(*info)(struct tui_view *v);
+	/*
+	 * Work left for when no key waits (a count): runs under an interrupt
+	 * that stops it when a key arrives. Returns TUI_REDRAW when it
+	 * finished something, TUI_OK otherwise.
+	 */
+	int (*idle)(struct tui *t, struct tui_view *v);
 };
 struct tui_view {
 	const struct tui_view_ops *ops;
@@ -237,6 +243,8 @@ struct tui {
 	FILE *trace;
 	double frame_fetch_ms;
 	int64_t total;            /* findings, from the counts kept on write */
+	char *filter_pending;     /* typed after /, not yet applied */
+	struct store_interrupt intr;
 	int has_cases;            /* the store has the cases tables */
 };
 /* Set the status line message (printf-style; the text is sanitized). */

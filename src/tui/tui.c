@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <wctype.h>
 
+#include "filter/filter.h"
 #include "tui/tui-int.h"
 
 #include <term.h>     /* after our headers: it defines lines, columns */
@@ -601,7 +602,11 @@ prompt_key(struct tui *t, int isfn, wint_t wc)
 	if ((!isfn && wc == 27)) {
 		prompt_close(t);
 		if (kind == PROMPT_FILTER) {
-			int f = apply_filter(t, saved_filter ? saved_filter : "");
+			int f;
+
+			free(t->filter_pending);
+			t->filter_pending = NULL;
+			f = apply_filter(t, saved_filter ? saved_filter : "");
 			free(saved_filter);
 			saved_filter = NULL;
 			return f;
@@ -626,6 +631,8 @@ prompt_key(struct tui *t, int isfn, wint_t wc)
 			prompt_close(t);
 			free(saved_filter);
 			saved_filter = NULL;
+			free(t->filter_pending);
+			t->filter_pending = NULL;
 			f = apply_filter(t, line);
 			break;
 		case PROMPT_REASON:
@@ -677,15 +684,20 @@ prompt_key(struct tui *t, int isfn, wint_t wc)
 	} else
 		return TUI_OK;
 	if (kind == PROMPT_FILTER) {
-		/* Live: apply each edit that parses; keep the last good one. */
-		struct tui_view *v = t->view;
-		int rc = v->ops->filter(t, v, t->line.data);
+		/*
+		 * Live: an edit that parses is applied when no key waits, and a
+		 * key arriving stops it, so typing never waits for a scan.
+		 */
+		struct filter *f = NULL;
+		int rc = filter_parse(t->line.data, &f);
+
+		filter_free(f);
 		if (rc != 0) {
 			tui_message(t, 1, "%s", fb_errmsg(rc));
 			fb_err_clear();
 		} else {
-			free(v->filter);
-			v->filter = xstrdup(t->line.data);
+			free(t->filter_pending);
+			t->filter_pending = xstrdup(t->line.data);
 			free(t->message);
 			t->message = NULL;
 		}
@@ -902,6 +914,65 @@ trace_frame(struct tui *t, const char *what, double t0, double tdraw)
 }
 
 static int
+input_waiting(void *ctx)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+		{ .fd = sig_pipe[0], .events = POLLIN },
+	};
+
+	(void)ctx;
+	return poll(pfd, 2, 0) > 0;
+}
+
+/*
+ * Work done while no key waits: a filter typed after / and the view's own
+ * (a count). A key arriving interrupts it; it is tried again later.
+ */
+static int
+idle(struct tui *t, char *what, size_t n)
+{
+	struct tui_view *v = t->view;
+	int flags = 0, rc;
+
+	if (input_waiting(NULL))
+		return 0;
+	t->intr.check = input_waiting;
+	store_interrupt_set(t->store, &t->intr);
+	if (t->filter_pending != NULL && v->ops->filter != NULL) {
+		rc = v->ops->filter(t, v, t->filter_pending);
+		if (rc != 0 && t->intr.fired)
+			fb_err_clear();
+		else {
+			if (rc != 0)
+				tui_error(t, rc);
+			else {
+				free(v->filter);
+				v->filter = t->filter_pending;
+				t->filter_pending = NULL;
+			}
+			free(t->filter_pending);
+			t->filter_pending = NULL;
+			flags |= TUI_REDRAW;
+			snprintf(what, n, "filter");
+		}
+	}
+	if (t->filter_pending == NULL && !input_waiting(NULL) &&
+	    v->ops->idle != NULL) {
+		int f = v->ops->idle(t, v);
+		if (t->intr.fired)
+			fb_err_clear();
+		else if (f & TUI_REDRAW) {
+			flags |= TUI_REDRAW;
+			if (what[0] == '\0')
+				snprintf(what, n, "idle");
+		}
+	}
+	store_interrupt_set(t->store, NULL);
+	return flags;
+}
+
+static int
 loop(struct tui *t)
 {
 	double last_check = tui_now_ms();
@@ -978,6 +1049,15 @@ loop(struct tui *t)
 			draw(t);
 			if (what[0] != '\0')
 				trace_frame(t, what, t0, td);
+		}
+		/* Then, unless a key already waits, the work that can wait. */
+		what[0] = '\0';
+		t0 = tui_now_ms();
+		t->frame_fetch_ms = 0;
+		if (idle(t, what, sizeof(what)) & TUI_REDRAW) {
+			double td = tui_now_ms();
+			draw(t);
+			trace_frame(t, what, t0, td);
 		}
 	}
 }
@@ -1063,6 +1143,7 @@ tui_run(struct store *s, const char *view)
 		t.view = p;
 	}
 	action_free(t.action);
+	free(t.filter_pending);
 	free(saved_filter);
 	saved_filter = NULL;
 	free(t.message);

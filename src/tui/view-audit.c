@@ -150,5 +150,5 @@ audit_draw(struct tui *t, struct tui_view *tv, int y, int h)
 
 const struct tui_view_ops tui_view_audit = {
 	"audit", audit_open, audit_close, audit_reload, audit_draw,
-	audit_request, NULL, NULL,
+	audit_request, NULL, NULL, NULL,
 };

@@ -10,9 +10,9 @@
 #include "tui/tui-int.h"
 
 const struct tui_view_ops tui_view_cases = { "cases", NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL };
+    NULL, NULL, NULL, NULL, NULL };
 const struct tui_view_ops tui_view_case = { "case", NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL };
+    NULL, NULL, NULL, NULL };
 
 int
 tui_dashboard_cases(struct tui *t, struct tui_pager *p)

@@ -237,5 +237,5 @@ dashboard_request(struct tui *t, struct tui_view *tv, enum tui_req r)
 
 const struct tui_view_ops tui_view_dashboard = {
 	"dashboard", dashboard_open, dashboard_close, dashboard_reload,
-	dashboard_draw, dashboard_request, NULL, NULL,
+	dashboard_draw, dashboard_request, NULL, NULL, NULL,
 };

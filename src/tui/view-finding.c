@@ -262,5 +262,5 @@ finding_info(struct tui_view *tv)
 
 const struct tui_view_ops tui_view_finding = {
 	"finding", finding_open, finding_close, finding_reload, finding_draw,
-	finding_request, NULL, finding_info,
+	finding_request, NULL, finding_info, NULL,
 };

@@ -95,16 +95,35 @@ static const struct tui_list_ops list_ops = {
 	cols, (int)FB_ARRAY_LEN(cols), fetch,
 };
 
+/* Counting waits for idle time (and a key stops it): mark it pending. */
 static int
 count(struct tui *t, struct findings *v)
 {
+	(void)t;
+	v->matching = -1;
+	return 0;
+}
+
+static int
+findings_idle(struct tui *t, struct tui_view *tv)
+{
+	struct findings *v = tv->data;
 	struct store_finding_query q = { .filter = v->filter, .all = v->all };
 	double t0 = tui_now_ms();
+	int64_t n;
 	int rc;
 
-	rc = store_findings_count(t->store, &q, COUNT_CAP, &v->matching);
+	if (v->matching >= 0)
+		return TUI_OK;
+	rc = store_findings_count(t->store, &q, COUNT_CAP, &n);
 	t->frame_fetch_ms += tui_now_ms() - t0;
-	return rc;
+	if (rc != 0) {
+		if (!t->intr.fired)
+			tui_error(t, rc);
+		return TUI_OK;
+	}
+	v->matching = n;
+	return TUI_REDRAW;
 }
 
 static int
@@ -379,7 +398,10 @@ findings_info(struct tui_view *tv)
 	struct findings *v = tv->data;
 	char m[32], pos[48] = "";
 
-	if (v->matching > COUNT_CAP)
+	if (v->matching < 0)
+		snprintf(m, sizeof(m), ">=%lld", (long long)((v->list.pos > 0 ?
+		    v->list.pos : 0) + v->list.n));
+	else if (v->matching > COUNT_CAP)
 		snprintf(m, sizeof(m), ">%d", COUNT_CAP);
 	else
 		snprintf(m, sizeof(m), "%lld", (long long)v->matching);
@@ -406,4 +428,5 @@ findings_info(struct tui_view *tv)
 const struct tui_view_ops tui_view_findings = {
 	"findings", findings_open, findings_close, findings_reload,
 	findings_draw, findings_request, findings_filter, findings_info,
+	findings_idle,
 };

@@ -88,10 +88,10 @@ text_draw(struct tui *t, struct tui_view *tv, int y, int h)
 
 const struct tui_view_ops tui_view_help = {
 	"help", help_open, text_close, NULL, text_draw, text_request, NULL,
-	NULL,
+	NULL, NULL,
 };
 
 const struct tui_view_ops tui_view_text = {
 	"text", text_open, text_close, NULL, text_draw, text_request, NULL,
-	NULL,
+	NULL, NULL,
 };
