@@ -20,4 +20,12 @@ test_expect_success 'it shows findings, the poisoned model, suppressions and the
 	! grep -q "$(printf "\033")" show
 '
 
+test_expect_success 'it has cases with evidence that checks clean' '
+	expect_grep "bulk extraction through chat completions" show &&
+	expect_grep "ps auxf on gpu-07\|ps-auxf.txt" show &&
+	fb case ls --json >cases && [ "$(wc -l <cases)" -ge 2 ] &&
+	[ "$(fb evidence ls --json | wc -l)" -ge 4 ] &&
+	fb evidence check
+'
+
 test_done

@@ -11,6 +11,12 @@ tests_t_store_LDADD = $(FB_LIBS)
 
 TESTS += tests/t-core tests/t-store
 
+check_PROGRAMS += tests/t-cases
+tests_t_cases_SOURCES = tests/t-cases.c tests/tap.h
+tests_t_cases_CFLAGS = $(FB_TEST_CFLAGS)
+tests_t_cases_LDADD = $(FB_LIBS)
+TESTS += tests/t-cases
+
 SHELL_TESTS = \
 	tests/cli.t \
 	tests/init.t \
@@ -24,6 +30,8 @@ SHELL_TESTS = \
 	tests/tui.t \
 	tests/tui-term.t \
 	tests/tui-keys.t \
+	tests/case.t \
+	tests/evidence.t \
 	tests/demo.t \
 	tests/man.t
 TESTS += $(SHELL_TESTS)

@@ -75,7 +75,12 @@ extern const struct cli_command cli_cmd_finding;
 extern const struct cli_command cli_cmd_suppress;
 extern const struct cli_command cli_cmd_scan;
 extern const struct cli_command cli_cmd_tui;
+extern const struct cli_command cli_cmd_case;
+extern const struct cli_command cli_cmd_correlate;
+extern const struct cli_command cli_cmd_evidence;
 
+/* correlate.c: open proposed cases when correlate.auto is set. */
+int cli_correlate_auto(struct store *s, int quiet);
 /* ingest.c */
 int ingest_formats_print(void);
 /* finding.c: parse "12", "#12" into ids; usage error on anything else. */

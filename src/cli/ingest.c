@@ -114,6 +114,11 @@ ingest_run(int argc, char **argv)
 			failed++;
 		}
 	}
+	/* correlate.auto: group what was just ingested (correlate.c). */
+	if (ok > 0 && (rc = cli_correlate_auto(s, json)) != 0) {
+		last_exit = cli_fail(rc);
+		failed++;
+	}
 	store_close(s);
 	if (failed == 0)
 		return 0;

@@ -22,6 +22,12 @@ static const struct store_config_key keys[] = {
 	  "instruction budget of each Lua call" },
 	{ "suppress.default_expiry", STORE_CFG_DURATION, "0",
 	  "expiry given to suppressions added without --expires (0: never)" },
+	{ "correlate.auto", STORE_CFG_BOOL, "false",
+	  "after each ingest, open the cases correlate proposes (actor system)" },
+	{ "correlate.min_severity", STORE_CFG_STRING, "high",
+	  "least severity of the ungrouped findings correlate groups" },
+	{ "evidence.max_bytes", STORE_CFG_SIZE, "4G",
+	  "largest single file evidence add stores" },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -6,6 +6,7 @@
 
 #include "filter/filter.h"
 #include "json/json.h"
+#include "store/cases.h"
 #include "store/store-int.h"
 
 int store_fts_sql(const char *words, struct fb_buf *sql, struct store_binds *b);
@@ -67,6 +68,25 @@ store_ingest_resolve_scope(struct store *s, int64_t ingest_id,
 
 	if (scope == NULL || *scope == '\0')
 		return 0;
+	/* Linked findings the source resolves: on their case's timeline. */
+	if ((rc = store_prepare(s, "INSERT INTO case_events(case_id,event_time,"
+	    "recorded_time,actor,actor_kind,kind,text,finding) SELECT case_id,"
+	    "?2,?2,source,'ingest','finding_status','finding #'||id||' resolved "
+	    "by its source (absent from ingest #'||?5||' of the same scope)',id "
+	    "FROM findings WHERE source=?3 AND scope=?4 AND last_ingest < ?5 "
+	    "AND status IN ('open','acknowledged') AND case_id IS NOT NULL",
+	    &st)) != 0)
+		return rc;
+	fb_time_fmt(fb_time_now(), now);
+	store_bind_text(st, 2, now);
+	store_bind_text(st, 3, source);
+	store_bind_text(st, 4, scope);
+	sqlite3_bind_int64(st, 5, ingest_id);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
+	    store_sqlerr(s, "record resolutions on case timelines");
+	sqlite3_finalize(st);
+	if (rc != 0)
+		return rc;
 	if ((rc = store_prepare(s, "UPDATE findings SET status='resolved', "
 	    "status_reason=?1, status_by='source', status_at=?2 WHERE "
 	    "source=?3 AND scope=?4 AND last_ingest < ?5 AND status IN "
@@ -161,15 +181,80 @@ static const char put_sql[] =
     "event_time_assumed_utc=CASE WHEN excluded.event_time IS NULL THEN "
     "event_time_assumed_utc ELSE excluded.event_time_assumed_utc END,"
     "scope=coalesce(excluded.scope,scope),raw=excluded.raw,"
-    /* A finding seen again after it was resolved is open again. */
-    "status=CASE WHEN status='resolved' AND last_ingest<>excluded.last_ingest "
+    /*
+     * Acknowledgement lives as long as the alert: a source that says an
+     * open or acknowledged finding is resolved resolves it, and a finding
+     * seen again after it was resolved is open (new) again.
+     */
+    "status=CASE WHEN ?12='resolved' THEN CASE WHEN status IN ('open',"
+    "'acknowledged') THEN 'resolved' ELSE status END "
+    "WHEN status='resolved' AND last_ingest<>excluded.last_ingest "
     "THEN 'open' ELSE status END,"
-    "status_reason=CASE WHEN status='resolved' AND "
+    "status_reason=CASE WHEN ?12='resolved' THEN CASE WHEN status IN ("
+    "'open','acknowledged') THEN 'resolved by the source in ingest #'||"
+    "excluded.last_ingest ELSE status_reason END "
+    "WHEN status='resolved' AND "
     "last_ingest<>excluded.last_ingest THEN 'seen again in ingest #'||"
     "excluded.last_ingest ELSE status_reason END,"
-    "status_by=CASE WHEN status='resolved' AND "
-    "last_ingest<>excluded.last_ingest THEN 'source' ELSE status_by END "
-    "RETURNING id, first_ingest=?14 AND count=1";
+    "status_by=CASE WHEN (?12='resolved' AND status IN ('open',"
+    "'acknowledged')) OR (coalesce(?12,'')<>'resolved' AND "
+    "status='resolved' AND last_ingest<>excluded.last_ingest) THEN "
+    "'source' ELSE status_by END,"
+    "status_at=CASE WHEN (?12='resolved' AND status IN ('open',"
+    "'acknowledged')) OR (coalesce(?12,'')<>'resolved' AND "
+    "status='resolved' AND last_ingest<>excluded.last_ingest) THEN "
+    "?11 ELSE status_at END "
+    "RETURNING id, first_ingest=?14 AND count=1, coalesce(case_id,0), "
+    "CASE WHEN status_by='source' AND status_at=?11 THEN CASE "
+    "WHEN status='open' AND status_reason='seen again in ingest #'||?14 "
+    "THEN 1 WHEN status='resolved' AND status_reason='resolved by the "
+    "source in ingest #'||?14 THEN 2 END ELSE 0 END";
+
+/*
+ * A linked finding whose source changed its life (resolved it, or fired
+ * again after resolving it) is on its case's timeline, once per ingest.
+ */
+static int
+lifecycle_event(struct store *s, int64_t case_id, int64_t fid,
+    int64_t ingest_id, int what, const char *source, const char *event_time)
+{
+	struct store_case_event_in ev = {
+		.case_id = case_id, .kind = STORE_EV_FINDING_STATUS,
+		.event_time = STORE_TIME_UNSET,
+		.actor_kind = STORE_ACTOR_INGEST, .actor = source,
+		.finding = fid,
+	};
+	sqlite3_stmt *st;
+	char *text;
+	int64_t t;
+	int rc, seen;
+
+	if (what == 1)
+		text = xasprintf("finding #%lld fired again (ingest #%lld) "
+		    "after its source resolved it: open again, an earlier "
+		    "acknowledgement no longer applies", (long long)fid,
+		    (long long)ingest_id);
+	else
+		text = xasprintf("finding #%lld resolved by its source (ingest "
+		    "#%lld)", (long long)fid, (long long)ingest_id);
+	if ((rc = store_prepare(s, "SELECT 1 FROM case_events WHERE "
+	    "finding=?1 AND kind='finding_status' AND text=?2", &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, fid);
+	store_bind_text(st, 2, text);
+	seen = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (seen)
+		goto out;
+	if (what == 1 && event_time != NULL &&
+	    fb_time_parse(event_time, &t, NULL) == 0)
+		ev.event_time = t;
+	ev.text = text;
+	rc = store_case_event_add_tx(s, &ev, NULL);
+out:
+	free(text);
+	return rc;
+}
 
 static const char asset_sql[] =
     "INSERT INTO assets(type,value,attributes) VALUES(?1,?2,?3) "
@@ -274,6 +359,15 @@ store_finding_put(struct store *s, int64_t ingest_id,
 		return store_sqlerr(s, "store a finding");
 	fid = sqlite3_column_int64(st, 0);
 	*is_new = sqlite3_column_int(st, 1);
+	if (sqlite3_column_int64(st, 2) != 0 && sqlite3_column_int(st, 3) != 0) {
+		int64_t case_id = sqlite3_column_int64(st, 2);
+		int what = sqlite3_column_int(st, 3);
+
+		sqlite3_reset(st);
+		if ((rc = lifecycle_event(s, case_id, fid, ingest_id, what,
+		    f->source, f->event_time)) != 0)
+			return rc;
+	}
 	sqlite3_reset(st);
 
 	for (i = 0; i < f->nassets; i++) {
@@ -460,6 +554,34 @@ store_finding_show_json(struct store *s, int64_t id, char **json)
 	return rc;
 }
 
+/* Triage of a linked finding is an analyst action on its case. */
+static int
+triage_event(struct store *s, int64_t fid, const char *status,
+    const char *reason)
+{
+	struct store_case_event_in ev = {
+		.kind = STORE_EV_FINDING_STATUS, .event_time = STORE_TIME_UNSET,
+		.actor_kind = STORE_ACTOR_HUMAN, .finding = fid,
+	};
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(s, "SELECT coalesce(case_id,0) FROM findings "
+	    "WHERE id=?1", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, fid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ev.case_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (ev.case_id == 0)
+		return 0;
+	ev.text = xasprintf("finding #%lld marked %s%s%s", (long long)fid,
+	    status, reason ? ": " : "", reason ? reason : "");
+	rc = store_case_event_add_tx(s, &ev, NULL);
+	free((char *)ev.text);
+	return rc;
+}
+
 int
 store_findings_set_status(struct store *s, const int64_t *ids, size_t n,
     const char *status, const char *reason)
@@ -492,6 +614,8 @@ store_findings_set_status(struct store *s, const int64_t *ids, size_t n,
 			    "changed", (long long)ids[i]);
 			goto fail;
 		}
+		if ((rc = triage_event(s, ids[i], status, reason)) != 0)
+			goto fail;
 	}
 	j = fb_json_new();
 	fb_json_obj_begin(j);
