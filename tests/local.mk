@@ -30,6 +30,7 @@ SHELL_TESTS = \
 	tests/tui.t \
 	tests/tui-term.t \
 	tests/tui-keys.t \
+	tests/tui-cases.t \
 	tests/case.t \
 	tests/evidence.t \
 	tests/demo.t \

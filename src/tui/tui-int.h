@@ -79,7 +79,7 @@ struct tui_view;
  * A window of at most `cap` rows (the screen's height), never more: rows
  * come from a keyset fetch after or before a key row.
  */
-#define TUI_MAXCOLS 8
+#define TUI_MAXCOLS 10
 struct tui_row {
 	int64_t id;
 	int64_t num;          /* a numeric key column (e.g. severity) */
@@ -187,6 +187,8 @@ extern const struct tui_view_ops tui_view_case;
 /* Triage ids (taken) from any view: ack, resolve, fp, reopen, suppress. */
 int tui_findings_action(struct tui *t, enum tui_req r, int64_t *ids,
     size_t n);
+/* Forget the findings list's selection (after an action used it). */
+void tui_findings_clear_selection(struct tui *t);
 /* Link ids (taken) to a case, or open a new case from them. */
 int tui_cases_action(struct tui *t, enum tui_req r, int64_t *ids, size_t n);
 /* The dashboard's open-cases lines (view-cases.c). */
@@ -205,8 +207,14 @@ int tui_view_switch(struct tui *t, const struct tui_view_ops *ops,
  * A prompt asks for a reason, then a confirmation that names what changes;
  * only then does `run` write, through the same store functions as the CLI.
  */
+enum { TUI_ASK_NONE, TUI_ASK_NUMBER, TUI_ASK_TEXT };
 struct tui_action {
-	char *what;           /* "acknowledge 3 findings (#4 #7 #9)" */
+	char *what;           /* "acknowledge 3 findings (#4 #7 #9)"; NULL:
+	                         made from verb, the ids and the answer */
+	const char *verb;     /* "link", "open a case with" */
+	int ask;              /* TUI_ASK_*: a first question */
+	const char *ask_label;
+	char *answer;         /* its answer (a number also goes to arg) */
 	char *confirm_word;   /* NULL: y confirms; else the word to type */
 	int need_reason;      /* 0 none, 1 optional, 2 required */
 	int64_t *ids;

@@ -36,6 +36,7 @@ enum {
 	PROMPT_REASON,
 	PROMPT_CONFIRM_YN,
 	PROMPT_CONFIRM_WORD,
+	PROMPT_ASK,
 };
 
 #define TICK_MS 250
@@ -525,6 +526,7 @@ action_free(struct tui_action *a)
 {
 	if (a == NULL)
 		return;
+	free(a->answer);
 	free(a->what);
 	free(a->confirm_word);
 	free(a->ids);
@@ -552,19 +554,53 @@ action_confirm(struct tui *t)
 	}
 }
 
-void
-tui_action_start(struct tui *t, struct tui_action *a)
+/* "link 3 findings (#4 #7 #9) to case #2" from the verb and answer. */
+static void
+action_describe(struct tui_action *a)
+{
+	struct fb_buf b = FB_BUF_INIT;
+	size_t i;
+
+	if (a->what != NULL)
+		return;
+	fb_buf_addf(&b, "%s %zu finding%s (", a->verb ? a->verb : "change",
+	    a->nids, a->nids == 1 ? "" : "s");
+	for (i = 0; i < a->nids && i < 5; i++)
+		fb_buf_addf(&b, "%s#%lld", i ? " " : "", (long long)a->ids[i]);
+	if (a->nids > 5)
+		fb_buf_addf(&b, " and %zu more", a->nids - 5);
+	fb_buf_addch(&b, ')');
+	if (a->ask == TUI_ASK_NUMBER)
+		fb_buf_addf(&b, " to case #%lld", (long long)a->arg);
+	else if (a->ask == TUI_ASK_TEXT)
+		fb_buf_addf(&b, " titled '%s'", a->answer ? a->answer : "");
+	a->what = fb_buf_detach(&b, NULL);
+}
+
+static void
+action_next(struct tui *t, struct tui_action *a)
 {
 	char label[256];
 
-	action_free(t->action);
-	t->action = a;
+	action_describe(a);
 	if (a->need_reason) {
 		snprintf(label, sizeof(label), "reason to %s%s: ", a->what,
 		    a->need_reason == 1 ? " (optional)" : "");
 		prompt_open(t, PROMPT_REASON, label, NULL);
 	} else
 		action_confirm(t);
+}
+
+void
+tui_action_start(struct tui *t, struct tui_action *a)
+{
+	action_free(t->action);
+	t->action = a;
+	if (a->ask != TUI_ASK_NONE) {
+		prompt_open(t, PROMPT_ASK, a->ask_label, NULL);
+		return;
+	}
+	action_next(t, a);
 }
 
 static int
@@ -635,6 +671,28 @@ prompt_key(struct tui *t, int isfn, wint_t wc)
 			t->filter_pending = NULL;
 			f = apply_filter(t, line);
 			break;
+		case PROMPT_ASK: {
+			struct tui_action *a = t->action;
+			char *end;
+
+			if (a->ask == TUI_ASK_NUMBER) {
+				const char *p = line[0] == '#' ? line + 1 : line;
+				long long v = strtoll(p, &end, 10);
+				if (*p < '0' || *p > '9' || *end != '\0' || v <= 0) {
+					tui_message(t, 1, "'%s' is not a case number; "
+					    "Esc cancels", line);
+					break;
+				}
+				a->arg = v;
+			} else if (line[0] == '\0') {
+				tui_message(t, 1, "an answer is needed; Esc cancels");
+				break;
+			}
+			free(a->answer);
+			a->answer = xstrdup(line);
+			action_next(t, a);
+			break;
+		}
 		case PROMPT_REASON:
 			if (t->action->need_reason == 2 && line[0] == '\0') {
 				tui_message(t, 1, "a reason is required (it is "
@@ -748,8 +806,7 @@ draw_status(struct tui *t)
 
 	if (t->prompt != PROMPT_NONE) {
 		x = tui_put(y, 0, t->cols, t->prompt_label, A_BOLD, 0);
-		if (t->prompt == PROMPT_COMMAND || t->prompt == PROMPT_FILTER ||
-		    t->prompt == PROMPT_REASON || t->prompt == PROMPT_CONFIRM_WORD) {
+		if (t->prompt != PROMPT_CONFIRM_YN) {
 			/* Show the end of a long line. */
 			const char *s = t->line.data;
 			int room = t->cols - x - 1;

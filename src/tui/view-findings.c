@@ -218,8 +218,8 @@ ids_text(struct fb_buf *b, const int64_t *ids, size_t n)
 		fb_buf_addf(b, " and %zu more", n - 5);
 }
 
-static void
-clear_selection(struct tui *t)
+void
+tui_findings_clear_selection(struct tui *t)
 {
 	struct tui_view *tv;
 
@@ -238,7 +238,7 @@ run_status(struct tui *t, struct tui_action *a, const char *reason)
 		return rc;
 	tui_message(t, 0, "%zu finding%s marked %s", a->nids,
 	    a->nids == 1 ? "" : "s", a->status);
-	clear_selection(t);
+	tui_findings_clear_selection(t);
 	return 0;
 }
 
@@ -270,7 +270,7 @@ run_suppress(struct tui *t, struct tui_action *a, const char *reason)
 	if (rc == 0) {
 		tui_message(t, 0, "%zu finding%s suppressed", a->nids,
 		    a->nids == 1 ? "" : "s");
-		clear_selection(t);
+		tui_findings_clear_selection(t);
 	}
 	return rc;
 }
