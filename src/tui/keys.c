@@ -75,12 +75,14 @@ tui_req_help(enum tui_req r)
 }
 
 enum tui_req
-tui_key_request(int key)
+tui_key_request(int key, int isfn)
 {
 	size_t i;
 
+	/* A typed character never stands for a function key with the same
+	 * number (U+0102 is not KEY_DOWN). */
 	for (i = 0; i < FB_ARRAY_LEN(keymap); i++)
-		if (keymap[i].key == key)
+		if (keymap[i].key == key && (keymap[i].key >= KEY_MIN) == !!isfn)
 			return keymap[i].req;
 	return TUI_REQ_NONE;
 }

@@ -59,7 +59,8 @@ struct tui_keymap {
 };
 const struct tui_keymap *tui_keymap(size_t *n);
 const char *tui_req_help(enum tui_req r);
-enum tui_req tui_key_request(int key);
+/* The request for a key; isfn: a curses function key (KEY_*). */
+enum tui_req tui_key_request(int key, int isfn);
 const char *tui_key_name(int key);
 
 /* What a handler asks the loop to do next (htop's way). */

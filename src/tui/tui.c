@@ -951,10 +951,8 @@ handle_key(struct tui *t, int isfn, wint_t wc)
 	/* A keystroke clears an old message. */
 	free(t->message);
 	t->message = NULL;
-	r = tui_key_request(isfn ? (int)wc : (int)wc);
-	if (r == TUI_REQ_NONE) {
+	if ((r = tui_key_request((int)wc, isfn)) == TUI_REQ_NONE)
 		return TUI_REDRAW;
-	}
 	return key_request(t, r);
 }
 

@@ -275,8 +275,6 @@ run_suppress(struct tui *t, struct tui_action *a, const char *reason)
 	return rc;
 }
 
-/* Start a triage action on ids (the caller's array is taken). */
-int tui_findings_action(struct tui *t, enum tui_req r, int64_t *ids, size_t n);
 int
 tui_findings_action(struct tui *t, enum tui_req r, int64_t *ids, size_t n)
 {
