@@ -140,8 +140,6 @@ static const struct {
 	[STORE_SORT_SEVERITY] = { "severity", "f.severity, f.last_seen, f.id" },
 	[STORE_SORT_LAST_SEEN] = { "last_seen", "f.last_seen, f.id" },
 	[STORE_SORT_ID] = { "id", "f.id" },
-	[STORE_SORT_STATUS] = { "status", "f.status, f.id" },
-	[STORE_SORT_SOURCE] = { "source", "f.source, f.id" },
 };
 
 const char *
@@ -228,8 +226,6 @@ store_findings_page(struct store *s, const struct store_finding_page *p,
 			add_str(&b, f->last_seen);
 			break;
 		case STORE_SORT_LAST_SEEN: add_str(&b, f->last_seen); break;
-		case STORE_SORT_STATUS: add_str(&b, f->status); break;
-		case STORE_SORT_SOURCE: add_str(&b, f->source); break;
 		default: break;
 		}
 		if ((rc = add_int(&b, f->id)) < 0)

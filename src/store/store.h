@@ -274,8 +274,6 @@ enum store_finding_sort {
 	STORE_SORT_SEVERITY,  /* severity, last_seen, id */
 	STORE_SORT_LAST_SEEN, /* last_seen, id */
 	STORE_SORT_ID,
-	STORE_SORT_STATUS,    /* status, id */
-	STORE_SORT_SOURCE,    /* source, id */
 	STORE_SORT__MAX,
 };
 const char *store_finding_sort_name(enum store_finding_sort k);

@@ -370,7 +370,7 @@ static const struct {
 	{ "case", "case N: one case" },
 	{ "audit", "the audit log and chain status" },
 	{ "filter", "filter EXPR: filter this view" },
-	{ "sort", "sort COLUMN: severity last_seen id status source" },
+	{ "sort", "sort COLUMN: severity last_seen id" },
 	{ "help", "the keys" },
 	{ "quit", "leave the console" },
 	{ "q", "leave the console" },

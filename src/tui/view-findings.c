@@ -197,7 +197,7 @@ tui_findings_sort(struct tui *t, struct tui_view *tv, const char *col)
 			break;
 	if (k == STORE_SORT__MAX) {
 		tui_message(t, 1, "no sort column '%s' (severity, last_seen, "
-		    "id, status, source)", col);
+		    "id)", col);
 		return TUI_REDRAW;
 	}
 	v->sort = k;
