@@ -50,10 +50,19 @@ test_expect_success 'the detail view shows them inert too, line by line' '
 # terminal modes it left behind.
 under_shell() {
 	# The shell catches SIGINT (reset to default in the console) so it
-	# outlives a Ctrl-C and can report.
-	tmux_start 100 30 "trap : INT; \"$FB_BIN\" tui; echo \"exit=\$?\"; stty -a >\"$TEST_TMP/stty.out\"; echo done; sleep 30"
+	# outlives a Ctrl-C and can report; the inner shell writes its pid
+	# and becomes the console (exec).
+	cat >"$TEST_TMP/under.sh" <<-EOS
+	trap : INT
+	sh -c 'echo \$\$ >"$TEST_TMP/pid"; exec "$FB_BIN" tui'
+	echo "exit=\$?"
+	stty -a >"$TEST_TMP/stty.out"
+	echo done
+	sleep 30
+	EOS
+	tmux_start 100 30 "sh '$TEST_TMP/under.sh'"
 }
-console_pid() { pgrep -P "$(tmux_fmt "#{pane_pid}")" | head -n 1; }
+console_pid() { cat "$TEST_TMP/pid"; }
 modes_restored() {
 	grep -q " icanon" "$TEST_TMP/stty.out" && ! grep -q -- "-icanon" "$TEST_TMP/stty.out" &&
 	grep -q " echo " "$TEST_TMP/stty.out" &&
