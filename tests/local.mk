@@ -31,6 +31,7 @@ SHELL_TESTS = \
 	tests/tui-term.t \
 	tests/tui-keys.t \
 	tests/tui-cases.t \
+	tests/console-store.t \
 	tests/case.t \
 	tests/evidence.t \
 	tests/demo.t \

@@ -79,8 +79,10 @@ int
 store_finding_hours(struct store *s, const char *since_hour,
     int (*cb)(void *ctx, const char *hour, int64_t n), void *ctx)
 {
-	static const char sql[] = "SELECT hour, n FROM finding_hours "
-	    "WHERE hour >= ?1 ORDER BY hour";
+	/* Findings are new in the hour of the ingest that brought them. */
+	static const char sql[] = "SELECT substr(time, 1, 13) AS hour, "
+	    "sum(n_new) FROM ingests WHERE time >= ?1 GROUP BY hour "
+	    "ORDER BY hour";
 	sqlite3_stmt *st;
 	int rc = 0, r;
 

@@ -4,10 +4,10 @@
  * Included only by migrate.c. Until version 3 is released it may change;
  * afterwards, add a new migration instead.
  *
- * finding_counts holds how many findings have each (severity, status) and
- * finding_hours how many were first seen in each UTC hour ("2026-11-26T10"),
- * both kept by triggers in the writing transaction, so the dashboard never
- * counts a million rows. Suppressions are evaluated when reading and are
+ * finding_counts holds how many findings have each (severity, status),
+ * kept by triggers in the writing transaction, so the dashboard never
+ * counts a million rows. (New findings per hour come from the ingests
+ * table, one row per ingest, at no cost to ingest.) Suppressions are evaluated when reading and are
  * not part of these counts. The indexes serve keyset pagination: each sort
  * is (column[, column], id), and the rowid ends every index. Only severity,
  * last_seen and id sort: each index costs every ingest (measured with
@@ -20,17 +20,11 @@
 	"CREATE TABLE finding_counts(severity INTEGER NOT NULL,\n"          \
 	"  status TEXT NOT NULL, n INTEGER NOT NULL,\n"                     \
 	"  PRIMARY KEY(severity, status)) WITHOUT ROWID, STRICT;\n"         \
-	"CREATE TABLE finding_hours(hour TEXT PRIMARY KEY,\n"               \
-	"  n INTEGER NOT NULL) WITHOUT ROWID, STRICT;\n"                    \
 	"INSERT INTO finding_counts SELECT severity, status, count(*)\n"    \
 	"  FROM findings GROUP BY severity, status;\n"                      \
-	"INSERT INTO finding_hours SELECT substr(first_seen, 1, 13),\n"     \
-	"  count(*) FROM findings GROUP BY 1;\n"                            \
 	"CREATE TRIGGER finding_counts_ins AFTER INSERT ON findings BEGIN\n"\
 	"  INSERT INTO finding_counts VALUES(new.severity, new.status, 1)\n"\
 	"    ON CONFLICT(severity, status) DO UPDATE SET n = n + 1;\n"      \
-	"  INSERT INTO finding_hours VALUES(substr(new.first_seen, 1, 13), 1)\n" \
-	"    ON CONFLICT(hour) DO UPDATE SET n = n + 1;\n"                  \
 	"END;\n"                                                            \
 	"CREATE TRIGGER finding_counts_upd AFTER UPDATE OF severity, status\n" \
 	"  ON findings WHEN old.severity IS NOT new.severity\n"             \
@@ -43,8 +37,6 @@
 	"CREATE TRIGGER finding_counts_del AFTER DELETE ON findings BEGIN\n"\
 	"  UPDATE finding_counts SET n = n - 1\n"                           \
 	"    WHERE severity = old.severity AND status = old.status;\n"      \
-	"  UPDATE finding_hours SET n = n - 1\n"                            \
-	"    WHERE hour = substr(old.first_seen, 1, 13);\n"                 \
 	"END;\n"                                                            \
 	"CREATE INDEX findings_sev_seen ON findings(severity, last_seen);\n"\
 	"CREATE INDEX findings_last_seen ON findings(last_seen);\n"

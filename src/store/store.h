@@ -259,7 +259,8 @@ int store_data_version(struct store *s, int64_t *v);
 int store_finding_counts(struct store *s,
     int (*cb)(void *ctx, int severity, const char *status, int64_t n),
     void *ctx);
-/* New findings per UTC hour ("2026-11-26T10") from since_hour on. */
+/* New findings per UTC hour ("2026-11-26T10") from since_hour on, by
+ * the time of the ingest that brought them. */
 int store_finding_hours(struct store *s, const char *since_hour,
     int (*cb)(void *ctx, const char *hour, int64_t n), void *ctx);
 struct store_ingest_row {
