@@ -37,6 +37,14 @@ store_interrupt_set(struct store *s, struct store_interrupt *in)
 }
 
 int
+store_console_tune(struct store *s)
+{
+	/* The store opens with a large cache for ingest; a console reads a
+	 * screen at a time and should stay small (16 MB). */
+	return store_exec(s, "PRAGMA cache_size=-16384");
+}
+
+int
 store_data_version(struct store *s, int64_t *v)
 {
 	static const char sql[] = "PRAGMA data_version";

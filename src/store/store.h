@@ -253,6 +253,8 @@ struct store_interrupt {
 	int fired;
 };
 void store_interrupt_set(struct store *s, struct store_interrupt *in);
+/* A reader that stays open (the console): a small page cache. */
+int store_console_tune(struct store *s);
 /* PRAGMA data_version: changes when another connection commits. */
 int store_data_version(struct store *s, int64_t *v);
 /* Findings per (severity, status), from the counts kept on write. */

@@ -1133,6 +1133,8 @@ tui_run(struct store *s, const char *view)
 	memset(&t, 0, sizeof(t));
 	fb_buf_init(&t.line);
 	t.store = s;
+	if ((rc = store_console_tune(s)) != 0)
+		return rc;
 	if (tr != NULL && *tr != '\0' && (t.trace = fopen(tr, "a")) == NULL)
 		return fb_err(FB_ERR_IO, "cannot open FIREBREAK_TRACE '%s': %s",
 		    tr, strerror(errno));
