@@ -2,7 +2,7 @@
 #   tmux_start W H 'COMMAND'   a private tmux server, one W x H pane
 #   tmux_keys KEY...           tmux send-keys to it
 #   tmux_type TEXT             literal text (send-keys -l)
-#   tmux_wait TEXT [SECONDS]   wait until the pane shows TEXT (fixed string)
+#   tmux_wait TEXT [SECONDS]   wait (20 s) until the pane shows TEXT (fixed string)
 #   tmux_wait_gone TEXT [S]    wait until it does not
 #   tmux_capture               the pane's text now
 #   tmux_resize W H            resize the window
@@ -34,7 +34,7 @@ tmux_capture() { tm capture-pane -p -t fb; }
 tmux_fmt() { tm display-message -p -t fb "$1"; }
 tmux_resize() { tm resize-window -t fb -x "$1" -y "$2"; }
 tmux_wait() {
-	i=0 max=$(( ${2:-10} * 10 ))
+	i=0 max=$(( ${2:-20} * 10 ))
 	while [ $i -lt $max ]; do
 		tmux_capture >"$TEST_TMP/pane" 2>/dev/null
 		grep -qF -e "$1" "$TEST_TMP/pane" && return 0
@@ -46,7 +46,7 @@ tmux_wait() {
 	return 1
 }
 tmux_wait_gone() {
-	i=0 max=$(( ${2:-10} * 10 ))
+	i=0 max=$(( ${2:-20} * 10 ))
 	while [ $i -lt $max ]; do
 		tmux_capture >"$TEST_TMP/pane" 2>/dev/null
 		grep -qF -e "$1" "$TEST_TMP/pane" || return 0

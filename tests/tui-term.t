@@ -73,24 +73,24 @@ modes_restored() {
 test_expect_success 'SIGTERM: the terminal is restored, the exit says so' '
 	under_shell && tmux_wait "Findings by severity" &&
 	pid=$(console_pid) && [ -n "$pid" ] && kill -TERM "$pid" &&
-	tmux_wait "exit=143" 5 && tmux_wait done 5 && modes_restored
+	tmux_wait "exit=143" 30 && tmux_wait done 30 && modes_restored
 '
 
 test_expect_success 'SIGHUP: the same' '
 	under_shell && tmux_wait "Findings by severity" &&
 	pid=$(console_pid) && [ -n "$pid" ] && kill -HUP "$pid" &&
-	tmux_wait "exit=129" 5 && tmux_wait done 5 && modes_restored
+	tmux_wait "exit=129" 30 && tmux_wait done 30 && modes_restored
 '
 
 test_expect_success 'Ctrl-C in a prompt: the same' '
 	under_shell && tmux_wait "Findings by severity" &&
 	tmux_keys : && tmux_type "fin" && tmux_keys C-c &&
-	tmux_wait "exit=130" 5 && tmux_wait done 5 && modes_restored
+	tmux_wait "exit=130" 30 && tmux_wait done 30 && modes_restored
 '
 
 test_expect_success 'a store error on the way in leaves the terminal as it was' '
 	tmux_start 100 30 "\"$FB_BIN\" -w \"$TEST_TMP/nowhere\" tui; echo \"exit=\$?\"; stty -a >\"$TEST_TMP/stty.out\"; echo done; sleep 30" &&
-	tmux_wait done 5 && tmux_capture >pane &&
+	tmux_wait done 30 && tmux_capture >pane &&
 	expect_grep "with -w DIR" pane && expect_grep "exit=6" pane &&
 	modes_restored
 '
@@ -103,7 +103,7 @@ test_expect_success 'the demo workspace (./dev demo) opens in the console' '
 	tmux_wait "llama-ft-v7 checkpoint imports posix" &&
 	tmux_keys / && tmux_type "rule=demo-hostile" && tmux_keys Enter &&
 	tmux_wait "\\x1b]52;c;" &&
-	tmux_keys Q && tmux_wait "Pane is dead" 5
+	tmux_keys Q && tmux_wait "Pane is dead" 30
 '
 
 test_done

@@ -102,7 +102,7 @@ test_expect_success 'another process writes the store: the list follows, cursor 
 	cur=$(tmux_capture | grep -E "^> " | awk "{print \$2}") &&
 	printf "%s\n" "{\"source\":\"late\",\"kind\":\"runtime\",\"rule_id\":\"late-1\",\"title\":\"late arrival from another process\",\"severity\":\"critical\",\"identity\":{\"rule\":\"late-1\"}}" >late.jsonl &&
 	fb ingest late.jsonl >/dev/null &&
-	tmux_wait "late arrival from another process" 3 &&
+	tmux_wait "late arrival from another process" 5 &&
 	expect_eq "$(tmux_capture | grep -E "^> " | awk "{print \$2}")" "$cur"
 '
 
@@ -148,14 +148,14 @@ test_expect_success 'resize to 200x60: more rows and columns appear' '
 
 test_expect_success 'q at the first view quits and gives the terminal back' '
 	tmux_keys 1 && tmux_wait "Findings by severity" && tmux_keys q &&
-	tmux_wait "Pane is dead" 5 &&
+	tmux_wait "Pane is dead" 30 &&
 	expect_eq "$(tmux_fmt "#{alternate_on}")" 0
 '
 
 test_expect_success 'firebreak with no arguments on a terminal opens the console' '
 	tmux_start 100 30 "exec \"$FB_BIN\"" &&
 	tmux_wait "Findings by severity and status" && tmux_keys Q &&
-	tmux_wait "Pane is dead" 5
+	tmux_wait "Pane is dead" 30
 '
 
 test_expect_code 2 'without a terminal it refuses at once' '
