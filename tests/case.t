@@ -99,6 +99,14 @@ test_expect_success 'case suggest finds the related low finding, with its reason
 	expect_eq "$(jq -r .reason sugg)" "shares host:gpu-07"
 '
 
+test_expect_success 'case suggest matches one model hash spelt two ways' '
+	fbw case unlink "$MODELCASE" "$MSCAN" &&
+	fbw case suggest --json "$MODELCASE" >sugg &&
+	expect_eq "$(jq -r .finding sugg)" "$MSCAN" &&
+	expect_eq "$(jq -r .reason sugg)" "shares model:sha256:$MODEL_SHA" &&
+	fbw case link "$MODELCASE" "$MSCAN" --reason "$(jq -r .reason sugg)"
+'
+
 test_expect_success 'the timeline is ordered by event time and keeps both clocks' '
 	fbw case note "$HOST" "=HYPERLINK(\"http://x\",\"click\")" &&
 	printf "%s\n" "@SUM(1+1)" | fbw case note "$HOST" - &&
@@ -198,7 +206,10 @@ test_expect_success 'linking a finding of another case moves it; both timelines 
 test_expect_success 'case ls takes the filter grammar (case and finding terms)' '
 	expect_eq "$(fbw case ls --json severity=critical | jq -r .id | sort -n | tr "\n" " ")" "1 2 " &&
 	expect_eq "$(fbw case ls --json "model:sha256:$MODEL_SHA" | jq -r .id)" "$MODELCASE" &&
-	expect_eq "$(fbw case ls --json source=trivy | jq -r .id)" "$HOST"
+	expect_eq "$(fbw case ls --json source=trivy | jq -r .id)" "$HOST" &&
+	fbw case status "$MODELCASE" eradicated &&
+	expect_eq "$(fbw case ls --json status=eradicated | jq -r .id)" "$MODELCASE" &&
+	fbw case status "$MODELCASE" open
 '
 
 test_expect_success 'acknowledgement lives as long as the alert' '
@@ -238,13 +249,43 @@ test_expect_success 'correlate.auto groups at ingest time as the system actor' '
 	fbw audit ls --json | jq -r "select(.action==\"case.new\") | .actor_kind" | tail -n 1 | grep -qx system
 '
 
+test_expect_code 3 'a title over 512 bytes is rejected' '
+	fbw case new "$(head -c 600 /dev/zero | tr "\0" x)"
+'
+
+test_expect_success 'titles and notes reach the terminal inert' '
+	fbw case new "$(printf "evil \033]52;c;ZXZpbA==\007 title \342\200\256txt")" >o &&
+	id=$(sed -n "s/^opened case #//p" o) &&
+	fbw case note "$id" "$(printf "note \033[2J")" &&
+	fbw case ls >ls && fbw case show "$id" >show && fbw case timeline "$id" >tl &&
+	! grep -q "$(printf "\033")" ls show tl &&
+	expect_grep "\\x1b\]52" show && expect_grep "\\u202e" ls
+'
+
+test_expect_success 'user rules in XDG_CONFIG_HOME replace the shipped ones' '
+	mkdir -p "$XDG_CONFIG_HOME/firebreak" &&
+	cat >"$XDG_CONFIG_HOME/firebreak/correlate.lua" <<-\EOF &&
+	local M = {}
+	function M.group(rows, emit)
+	  local ids = {}
+	  for _, r in ipairs(rows) do ids[#ids + 1] = { id = r.finding, reason = "site rule" } end
+	  if #ids > 0 then emit { title = "everything", severity = "high", findings = { ids[1] } } end
+	end
+	return M
+	EOF
+	fbw correlate --json --min-severity info >p &&
+	expect_eq "$(jq -r .title p)" everything &&
+	expect_eq "$(jq -r ".findings[0].reason" p)" "site rule" &&
+	rm "$XDG_CONFIG_HOME/firebreak/correlate.lua"
+'
+
 test_expect_success 'every change is in the audit chain, and it verifies' '
 	fbw audit ls --json | jq -r .action >actions &&
 	for a in case.new case.link case.unlink case.merge case.note case.status case.assign finding.status; do
 		grep -qx "$a" actions || { echo "no $a in the audit"; exit 1; }
 	done &&
-	expect_eq "$(grep -cx case.note actions)" 2 &&
-	expect_eq "$(grep -cx case.status actions)" 3 &&
+	expect_eq "$(grep -cx case.note actions)" 3 &&
+	expect_eq "$(grep -cx case.status actions)" 5 &&
 	fbw audit verify
 '
 

@@ -129,6 +129,23 @@ test_expect_code 4 'some files stored, some not: partial' '
 	fbw evidence add --case 1 other.txt no-such-file
 '
 
+test_expect_success 'standard input is evidence too, under --name' '
+	printf "Nov 26 02:43:19 gpu-07 kernel: NVRM: Xid 79\n" >dmesg.txt &&
+	fbw evidence add --case 1 --name dmesg-gpu-07.txt - <dmesg.txt >out &&
+	id=$(sed -n "s/^evidence #\([0-9]*\).*/\1/p" out) &&
+	fbw evidence show --json "$id" >e &&
+	expect_eq "$(jq -r .name e)" dmesg-gpu-07.txt &&
+	expect_eq "$(jq -r .kind e)" stdin &&
+	expect_eq "$(jq -r .sha256 e)" "$(sha256sum <dmesg.txt | cut -d" " -f1)" &&
+	expect_eq "$(jq -r .path e)" null
+'
+
+test_expect_code 2 'a FIFO is refused, not waited on' '
+	mkfifo pipe &&
+	fbw evidence add --case 1 pipe 2>err; rc=$?
+	grep -q "not a regular file" err && exit $rc
+'
+
 test_expect_code 3 'a file over evidence.max_bytes is refused' '
 	fbw config set evidence.max_bytes 1K &&
 	fbw evidence add --case 1 core.bin; rc=$?
@@ -146,7 +163,7 @@ test_expect_success 'a team workspace stores blobs group-readable' '
 test_expect_success 'merging a case hands its evidence over; custody says so and verifies' '
 	fbw case new "umbrella incident" >/dev/null &&
 	fbw case merge 1 2 &&
-	expect_eq "$(fbw evidence ls --case 2 --json | wc -l)" 4 &&
+	expect_eq "$(fbw evidence ls --case 2 --json | wc -l)" 5 &&
 	fbw evidence show --json 1 | jq -c ".custody[]" >cust &&
 	expect_eq "$(jq -r .action cust | tr "\n" " ")" "collected transferred " &&
 	expect_eq "$(jq -r .holder cust | tail -n 1)" "case #2" &&
@@ -160,7 +177,7 @@ test_expect_success 'merging a case hands its evidence over; custody says so and
 
 test_expect_success 'every change is audited, and the chain verifies' '
 	fbw audit ls --json | jq -r .action >actions &&
-	expect_eq "$(grep -cx evidence.add actions)" 4 &&
+	expect_eq "$(grep -cx evidence.add actions)" 5 &&
 	grep -qx case.merge actions &&
 	grep -qx evidence.check actions &&
 	fbw audit verify

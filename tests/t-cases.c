@@ -209,6 +209,28 @@ main(void)
 		    "an unknown case is refused");
 		store_rollback(s);
 	}
+	{
+		static const struct { const char *in, *out; } csv[] = {
+			{ "plain", "\"plain\"" },
+			{ "=1+1", "\"'=1+1\"" },
+			{ "+cmd", "\"'+cmd\"" },
+			{ "-2", "\"'-2\"" },
+			{ "@SUM(A1)", "\"'@SUM(A1)\"" },
+			{ "\tx", "\"'\tx\"" },
+			{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+			{ "a=b", "\"a=b\"" },
+			{ "", "\"\"" },
+		};
+		size_t k;
+
+		for (k = 0; k < FB_ARRAY_LEN(csv); k++) {
+			struct fb_buf b = FB_BUF_INIT;
+
+			fb_csv_cell(&b, csv[k].in);
+			is_str(b.data, csv[k].out, "csv cell");
+			fb_buf_release(&b);
+		}
+	}
 	store_close(s);
 	{
 		char *cmd = xasprintf("rm -rf '%s'", dir);

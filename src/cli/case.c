@@ -451,7 +451,7 @@ case_note(int argc, char **argv)
 	if ((rc = need_case(argv[optind], &id)) != 0)
 		return rc;
 	if (strcmp(argv[optind + 1], "-") == 0) {
-		if ((rc = fb_buf_read_file(&text, "-", 1 << 20)) != 0)
+		if ((rc = fb_buf_read_file(&text, "-", STORE_CASE_TEXT_MAX)) != 0)
 			return cli_fail(rc);
 		while (text.len > 0 && text.data[text.len - 1] == '\n')
 			fb_buf_setlen(&text, text.len - 1);
@@ -537,32 +537,6 @@ case_assign(int argc, char **argv)
 	return cli_fail(rc);
 }
 
-/*
- * One CSV cell (RFC 4180). A cell a spreadsheet would read as a formula
- * (= + - @, and tab or CR that some strip first) gets a leading '.
- */
-static void
-csv_cell(struct fb_buf *out, const char *s)
-{
-	struct fb_buf v = FB_BUF_INIT;
-	size_t i;
-
-	if (s == NULL)
-		s = "";
-	fb_utf8_repair(&v, s, strlen(s), NULL);
-	if (strchr("=+-@\t\r", v.data[0]) != NULL && v.data[0] != '\0')
-		fb_buf_addstr(out, "\"'");
-	else
-		fb_buf_addch(out, '"');
-	for (i = 0; i < v.len; i++) {
-		if (v.data[i] == '"')
-			fb_buf_addch(out, '"');
-		fb_buf_addch(out, v.data[i]);
-	}
-	fb_buf_addch(out, '"');
-	fb_buf_release(&v);
-}
-
 struct tl {
 	int csv, tty, n;
 };
@@ -577,28 +551,31 @@ print_timeline_row(void *ctx, const struct store_timeline_row *r)
 	if (t->csv) {
 		struct fb_buf b = FB_BUF_INIT;
 
-		csv_cell(&b, r->event_time);
+		fb_csv_cell(&b, r->event_time);
 		fb_buf_addch(&b, ',');
-		csv_cell(&b, r->recorded_time);
+		fb_csv_cell(&b, r->recorded_time);
 		fb_buf_addch(&b, ',');
-		csv_cell(&b, r->actor);
+		fb_csv_cell(&b, r->actor);
 		fb_buf_addch(&b, ',');
-		csv_cell(&b, r->actor_kind);
+		fb_csv_cell(&b, r->actor_kind);
 		fb_buf_addch(&b, ',');
-		csv_cell(&b, r->kind);
+		fb_csv_cell(&b, r->kind);
 		fb_buf_addch(&b, ',');
 		snprintf(num, sizeof(num), "%lld", (long long)r->finding);
-		csv_cell(&b, r->finding ? num : "");
+		fb_csv_cell(&b, r->finding ? num : "");
 		fb_buf_addch(&b, ',');
 		snprintf(num, sizeof(num), "%lld", (long long)r->evidence);
-		csv_cell(&b, r->evidence ? num : "");
+		fb_csv_cell(&b, r->evidence ? num : "");
 		fb_buf_addch(&b, ',');
-		csv_cell(&b, r->text);
-		fb_buf_addstr(&b, "\r\n");
-		if (t->tty)
+		fb_csv_cell(&b, r->text);
+		/* Into a file as RFC 4180; on a terminal, inert text. */
+		if (t->tty) {
 			cli_put_safe(stdout, b.data);
-		else
+			fputc('\n', stdout);
+		} else {
 			fwrite(b.data, 1, b.len, stdout);
+			fputs("\r\n", stdout);
+		}
 		fb_buf_release(&b);
 		return 0;
 	}

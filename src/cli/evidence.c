@@ -28,6 +28,26 @@ parse_id(const char *arg)
 	return *end == '\0' && v > 0 ? v : 0;
 }
 
+/* Standard input as one item: what a pipe brings has no file metadata. */
+static int
+add_stdin(struct store *s, int64_t case_id, const char *name,
+    const char *note, uint64_t limit, int64_t *id)
+{
+	struct store_evidence_in in = {
+		.case_id = case_id, .kind = "stdin", .collector = "evidence add",
+		.name = name ? name : "stdin", .clock_offset_ms = 0,
+		.orig_mtime = STORE_TIME_UNSET, .orig_mode = -1, .note = note,
+		.actor_kind = STORE_ACTOR_HUMAN,
+	};
+	int rc;
+
+	in.started = fb_time_now();
+	if ((rc = store_blob_put_fd(s, STDIN_FILENO, limit, &in.blob)) != 0)
+		return rc;
+	in.finished = fb_time_now();
+	return store_evidence_add(s, &in, id);
+}
+
 /* Store one local file; its metadata is read from the open descriptor. */
 static int
 add_one(struct store *s, const char *arg, int64_t case_id, const char *note,
@@ -45,10 +65,12 @@ add_one(struct store *s, const char *arg, int64_t case_id, const char *note,
 	const char *base;
 	int fd, rc;
 
-	if ((fd = open(arg, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* Non-blocking until we know it is a file: a FIFO would hang. */
+	if ((fd = open(arg, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return fb_err(errno == ENOENT ? FB_ERR_NOENT : FB_ERR_IO,
 		    "cannot open '%s': %s", arg, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, 0) != 0) {
 		close(fd);
 		return fb_err(FB_ERR_INVAL, "'%s' is not a regular file", arg);
 	}
@@ -97,9 +119,10 @@ evidence_add(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "case", required_argument, NULL, 'c' },
 		{ "note", required_argument, NULL, 'n' },
+		{ "name", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *note = NULL;
+	const char *note = NULL, *name = NULL;
 	struct store *s = NULL;
 	int64_t case_id = 0, limit = 0;
 	int c, rc, ok = 0, failed = 0, last = 0, i;
@@ -113,6 +136,14 @@ evidence_add(int argc, char **argv)
 			}
 			break;
 		case 'n': note = optarg; break;
+		case 'N':
+			if (strlen(optarg) > 255 || strchr(optarg, '/')) {
+				cli_error("--name is a file name of at most 255 "
+				    "bytes");
+				return cli_usage();
+			}
+			name = optarg;
+			break;
 		case 'h': return 0;
 		default: return FB_EXIT_USAGE;
 		}
@@ -137,8 +168,13 @@ evidence_add(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		int64_t id;
 
-		if ((rc = add_one(s, argv[i], case_id, note, (uint64_t)limit,
-		    &id)) == 0) {
+		if (strcmp(argv[i], "-") == 0)
+			rc = add_stdin(s, case_id, name, note, (uint64_t)limit,
+			    &id);
+		else
+			rc = add_one(s, argv[i], case_id, note, (uint64_t)limit,
+			    &id);
+		if (rc == 0) {
 			printf("evidence #%lld: '", (long long)id);
 			cli_put_safe(stdout, argv[i]);
 			printf("' stored in case #%lld\n", (long long)case_id);
@@ -337,7 +373,7 @@ evidence_run(int argc, char **argv)
 
 const struct cli_command cli_cmd_evidence = {
 	"evidence", "evidence items, their blobs and custody",
-	"usage: firebreak evidence add --case N [--note TEXT] FILE...\n"
+	"usage: firebreak evidence add --case N [--note TEXT] [--name NAME] FILE...|-\n"
 	"       firebreak evidence ls [--case N] [--json]\n"
 	"       firebreak evidence show [--json] ID\n"
 	"       firebreak evidence check [--json]\n"
@@ -346,7 +382,8 @@ const struct cli_command cli_cmd_evidence = {
 	"        SHA-256, hashed while copied; stored once however often it\n"
 	"        is added) and record where it came from: host, path,\n"
 	"        original mtime, mode and owner, who collected it and when;\n"
-	"        its custody chain starts with 'collected'\n"
+	"        its custody chain starts with 'collected'; - reads standard\n"
+	"        input (a pipe), named by --name\n"
 	"ls      evidence items, oldest first\n"
 	"show    one item's metadata and its custody chain\n"
 	"check   re-hash every blob and re-walk every custody chain; report\n"

@@ -167,6 +167,12 @@ void fb_utf8_repair(struct fb_buf *out, const char *s, size_t n,
     const char *del);
 /* Display width of a UTF-8 string in terminal columns (wcwidth). */
 size_t fb_utf8_width(const char *s);
+/*
+ * Append s as one quoted CSV cell (RFC 4180; malformed UTF-8 repaired).
+ * A cell starting with = + - @, tab or CR gets a leading ' so that a
+ * spreadsheet never reads it as a formula.
+ */
+void fb_csv_cell(struct fb_buf *out, const char *s);
 
 /* ---- identity ---------------------------------------------------------- */
 struct fb_actor {

@@ -78,8 +78,10 @@ static const struct {
 	{ "until", FILTER_F_UNTIL },
 };
 
+/* Findings' statuses, then the states only cases have (case ls). */
 static const char *const statuses[] = {
 	"open", "acknowledged", "resolved", "false_positive",
+	"contained", "eradicated", "recovered", "closed",
 };
 
 void
@@ -237,7 +239,8 @@ parse_term(const char *tok, struct filter_term *t)
 			if (i == FB_ARRAY_LEN(statuses))
 				return fb_err(FB_ERR_INVAL, "unknown status "
 				    "'%s' (open, acknowledged, resolved, "
-				    "false_positive)", v);
+				    "false_positive; for cases also contained, "
+				    "eradicated, recovered, closed)", v);
 			free(t->value);
 			t->value = xstrdup(statuses[i]);
 		}

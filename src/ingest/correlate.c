@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "filter/filter.h"
 #include "ingest/correlate.h"
@@ -49,7 +50,18 @@ rules_load(struct store *s, struct fblua **L, int *script)
 	fb_err_clear();
 	if ((rc = fblua_new(FBLUA_CORRELATE, &lim, L)) != 0)
 		return rc;
-	path = xasprintf("%s/lua/firebreak/correlate.lua", fb_datadir());
+	/* The user's own rules replace the shipped ones when present. */
+	{
+		char *conf = fb_xdg_path("XDG_CONFIG_HOME", ".config");
+
+		path = xasprintf("%s/correlate.lua", conf);
+		free(conf);
+		if (access(path, F_OK) != 0) {
+			free(path);
+			path = xasprintf("%s/lua/firebreak/correlate.lua",
+			    fb_datadir());
+		}
+	}
 	rc = fblua_load_file(*L, path, "@correlate.lua", script);
 	free(path);
 	if (rc != 0) {

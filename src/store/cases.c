@@ -51,6 +51,9 @@ store_case_event_add_tx(struct store *s, const struct store_case_event_in *ev,
 	if (!s->in_tx)
 		return fb_err(FB_ERR_INTERNAL, "timeline row outside a "
 		    "transaction");
+	if (ev->text != NULL && strlen(ev->text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a timeline text is at most %d "
+		    "bytes", STORE_CASE_TEXT_MAX);
 	fb_time_fmt(fb_time_now(), now);
 	if (ev->event_time == STORE_TIME_UNSET)
 		memcpy(when, now, sizeof(when));
@@ -153,10 +156,14 @@ case_live(struct store *s, int64_t id)
 	return 0;
 }
 
-/* Link one finding (in the caller's transaction). */
+/*
+ * Link one finding (in the caller's transaction). keep_grouped: leave a
+ * finding that is already in a case where it is (correlation proposes
+ * only for ungrouped findings; one grouped since must not move silently).
+ */
 static int
 link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
-    enum store_actor_kind ak)
+    enum store_actor_kind ak, int keep_grouped)
 {
 	sqlite3_stmt *st;
 	struct fb_json *j;
@@ -175,7 +182,7 @@ link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
 	title = xstrdup(col_text(st, 1));
 	snprintf(when, sizeof(when), "%s", col_text(st, 2));
 	sqlite3_reset(st);
-	if (old == id) {
+	if (old == id || (old != 0 && keep_grouped)) {
 		free(title);
 		return 0;
 	}
@@ -223,6 +230,15 @@ new_case(struct store *s, const struct store_case_in *in,
 
 	if (in->title == NULL || *in->title == '\0')
 		return fb_err(FB_ERR_INVAL, "a case needs a title");
+	if (strlen(in->title) > STORE_CASE_TITLE_MAX)
+		return fb_err(FB_ERR_LIMIT, "a case title is at most %d bytes",
+		    STORE_CASE_TITLE_MAX);
+	for (i = 0; i < in->nfindings; i++) {
+		const char *r = reasons ? reasons[i] : in->reason;
+		if (r != NULL && strlen(r) > STORE_CASE_REASON_MAX)
+			return fb_err(FB_ERR_LIMIT, "a link reason is at most "
+			    "%d bytes", STORE_CASE_REASON_MAX);
+	}
 	if ((rc = store_begin(s)) != 0)
 		return rc;
 	if (sev < 0) {
@@ -262,7 +278,7 @@ new_case(struct store *s, const struct store_case_in *in,
 		const char *r = reasons ? reasons[i] :
 		    in->reason ? in->reason : "by hand";
 		if ((rc = link_one(s, id, in->findings[i], r,
-		    in->actor_kind)) != 0)
+		    in->actor_kind, reasons != NULL)) != 0)
 			goto fail;
 	}
 	j = fb_json_new();
@@ -366,10 +382,13 @@ store_case_link(struct store *s, int64_t id, const int64_t *findings,
 
 	if (reason == NULL || *reason == '\0')
 		reason = "by hand";
+	if (strlen(reason) > STORE_CASE_REASON_MAX)
+		return fb_err(FB_ERR_LIMIT, "a link reason is at most %d bytes",
+		    STORE_CASE_REASON_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = link_one(s, id, findings[i], reason, kind);
+		rc = link_one(s, id, findings[i], reason, kind, 0);
 	j = fb_json_new();
 	fb_json_obj_begin(j);
 	json_ids(j, "findings", findings, n);
@@ -568,6 +587,9 @@ store_case_note(struct store *s, int64_t id, const char *text)
 
 	if (text == NULL || *text == '\0')
 		return fb_err(FB_ERR_INVAL, "an empty note");
+	if (strlen(text) > STORE_CASE_TEXT_MAX)
+		return fb_err(FB_ERR_LIMIT, "a note is at most %d bytes",
+		    STORE_CASE_TEXT_MAX);
 	if ((rc = begin_live(s, id)) != 0)
 		return rc;
 	rc = store_case_event_add_tx(s, &ev, NULL);
@@ -920,10 +942,13 @@ store_case_show_json(struct store *s, int64_t id, char **json)
 	"f.event_time_assumed_utc,'status',f.status),f.id,NULL "            \
 	"FROM findings f WHERE f.case_id=?1 "                                \
 	"UNION ALL SELECT 0,i.time,i.time,i.actor,'ingest','ingest',"       \
-	"'ingest #'||i.id||' ('||i.format||') saw finding #'||f.id,"        \
-	"json_object('ingest',i.id,'path',i.path,'sha256',i.sha256),f.id,"  \
-	"NULL FROM findings f JOIN ingests i ON i.id IN (f.first_ingest,"   \
-	"f.last_ingest) WHERE f.case_id=?1) "
+	"'ingest #'||i.id||' ('||i.format||') saw '||CASE WHEN count(*)=1 " \
+	"THEN 'finding #' ELSE 'findings #' END||group_concat(f.id,', #'),"  \
+	"json_object('ingest',i.id,'path',i.path,'sha256',i.sha256,"        \
+	"'findings',json_group_array(f.id)),CASE WHEN count(*)=1 THEN "     \
+	"min(f.id) END,NULL FROM (SELECT * FROM findings WHERE case_id=?1 "  \
+	"ORDER BY id) f JOIN ingests i ON i.id IN (f.first_ingest,"         \
+	"f.last_ingest) GROUP BY i.id) "
 
 int
 store_case_timeline(struct store *s, int64_t id, store_timeline_cb cb,
@@ -1017,14 +1042,22 @@ store_case_suggest(struct store *s, int64_t id,
 
 	if ((rc = case_lookup(s, id, NULL, NULL)) != 0)
 		return rc;
-	if ((rc = store_prepare(s, "SELECT DISTINCT f.id, f.severity, f.title, "
-	    "f.source, f.status, coalesce(f.case_id,0), a.type, a.value FROM "
-	    "findings f JOIN finding_assets fa ON fa.finding=f.id JOIN assets "
-	    "a ON a.id=fa.asset WHERE coalesce(f.case_id,0)<>?1 AND f.status "
-	    "NOT IN ('false_positive') AND fa.asset IN (SELECT ca.asset FROM "
-	    "finding_assets ca JOIN findings cf ON cf.id=ca.finding WHERE "
-	    "cf.case_id=?1) ORDER BY f.severity DESC, f.id, a.type, a.value",
-	    &st)) != 0)
+	/*
+	 * Assets compared loosely (case, a "sha256:" prefix), since two tools
+	 * rarely spell one model hash alike; the rules then decide which
+	 * asset types tie findings together and word the reason.
+	 */
+	if ((rc = store_prepare(s, "WITH mine(type, v) AS (SELECT DISTINCT "
+	    "a.type, lower(replace(a.value,'sha256:','')) FROM findings cf "
+	    "JOIN finding_assets ca ON ca.finding=cf.id JOIN assets a ON "
+	    "a.id=ca.asset WHERE cf.case_id=?1), near(id) AS (SELECT a.id "
+	    "FROM assets a JOIN mine m ON m.type=a.type AND m.v=lower(replace("
+	    "a.value,'sha256:',''))) SELECT DISTINCT f.id, f.severity, "
+	    "f.title, f.source, f.status, coalesce(f.case_id,0), a.type, "
+	    "a.value FROM near n JOIN finding_assets fa ON fa.asset=n.id JOIN "
+	    "findings f ON f.id=fa.finding JOIN assets a ON a.id=n.id WHERE "
+	    "coalesce(f.case_id,0)<>?1 AND f.status<>'false_positive' ORDER BY "
+	    "f.severity DESC, f.id, a.type, a.value", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	rc = shared_rows(s, st, cb, ctx);

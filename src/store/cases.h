@@ -34,6 +34,11 @@
 
 #define STORE_TIME_UNSET INT64_MIN
 
+/* Bounds on text people type into a case (-FB_ERR_LIMIT beyond). */
+#define STORE_CASE_TITLE_MAX 512
+#define STORE_CASE_TEXT_MAX 65536   /* a note or a timeline text */
+#define STORE_CASE_REASON_MAX 1024
+
 /* ---- case states --------------------------------------------------------
  * open -> contained -> eradicated -> recovered -> closed; any state may be
  * set from any other (a closed case may be reopened). The first time a
@@ -95,8 +100,9 @@ int store_case_new(struct store *s, const struct store_case_in *in,
     int64_t *id);
 /*
  * Open a case whose findings each have their own reason (correlation):
- * reasons[i] goes with in->findings[i]; in->reason is ignored. One
- * transaction, one "case.new" audit row listing every link and reason.
+ * reasons[i] goes with in->findings[i]; in->reason is ignored. A
+ * finding that is in a case by now is left there. One transaction, one
+ * "case.new" audit row listing every link and reason.
  */
 int store_case_new_grouped(struct store *s, const struct store_case_in *in,
     const char *const *reasons, int64_t *id);
