@@ -7,6 +7,7 @@
 #   tmux_capture               the pane's text now
 #   tmux_resize W H            resize the window
 #   tmux_fmt FORMAT            tmux display -p FORMAT (pane_title, ...)
+#   tmux_wait_dead [SECONDS]   wait until the program in the pane exits
 # Tests run in subshells, so the server's socket is one fixed path and the
 # server is killed when the test file exits.
 tmux_sock="$TEST_TMP/tmux.sock"
@@ -55,5 +56,17 @@ tmux_wait_gone() {
 	done
 	echo "timed out waiting for '$1' to go; the pane shows:"
 	cat "$TEST_TMP/pane"
+	return 1
+}
+# tmux_wait_dead [SECONDS]: wait until the pane's program has exited.
+tmux_wait_dead() {
+	i=0 max=$(( ${1:-30} * 10 ))
+	while [ $i -lt $max ]; do
+		[ "$(tmux_fmt "#{pane_dead}")" = 1 ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "timed out waiting for the program to exit; the pane shows:"
+	tmux_capture
 	return 1
 }

@@ -103,7 +103,7 @@ test_expect_success 'the demo workspace (./dev demo) opens in the console' '
 	tmux_wait "llama-ft-v7 checkpoint imports posix" &&
 	tmux_keys / && tmux_type "rule=demo-hostile" && tmux_keys Enter &&
 	tmux_wait "\\x1b]52;c;" &&
-	tmux_keys Q && tmux_wait "Pane is dead" 30
+	tmux_keys Q && tmux_wait_dead
 '
 
 test_done

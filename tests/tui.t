@@ -148,14 +148,14 @@ test_expect_success 'resize to 200x60: more rows and columns appear' '
 
 test_expect_success 'q at the first view quits and gives the terminal back' '
 	tmux_keys 1 && tmux_wait "Findings by severity" && tmux_keys q &&
-	tmux_wait "Pane is dead" 30 &&
+	tmux_wait_dead &&
 	expect_eq "$(tmux_fmt "#{alternate_on}")" 0
 '
 
 test_expect_success 'firebreak with no arguments on a terminal opens the console' '
 	tmux_start 100 30 "exec \"$FB_BIN\"" &&
 	tmux_wait "Findings by severity and status" && tmux_keys Q &&
-	tmux_wait "Pane is dead" 30
+	tmux_wait_dead
 '
 
 test_expect_code 2 'without a terminal it refuses at once' '

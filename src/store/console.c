@@ -147,7 +147,9 @@ static const struct {
 	const char *name;
 	const char *cols;    /* the key, ending in the id */
 } sorts[STORE_SORT__MAX] = {
-	[STORE_SORT_SEVERITY] = { "severity", "f.severity, f.last_seen, f.id" },
+	/* Newest first within a severity by id, not last_seen: a repeat
+	 * moves last_seen, and every index holding it costs each re-ingest. */
+	[STORE_SORT_SEVERITY] = { "severity", "f.severity, f.id" },
 	[STORE_SORT_LAST_SEEN] = { "last_seen", "f.last_seen, f.id" },
 	[STORE_SORT_ID] = { "id", "f.id" },
 };
@@ -231,10 +233,7 @@ store_findings_page(struct store *s, const struct store_finding_page *p,
 		int n0 = b.n + 1;
 
 		switch (k) {
-		case STORE_SORT_SEVERITY:
-			add_int(&b, f->severity);
-			add_str(&b, f->last_seen);
-			break;
+		case STORE_SORT_SEVERITY: add_int(&b, f->severity); break;
 		case STORE_SORT_LAST_SEEN: add_str(&b, f->last_seen); break;
 		default: break;
 		}

@@ -274,7 +274,7 @@ int store_ingests_recent(struct store *s, int64_t limit,
     int (*cb)(void *ctx, const struct store_ingest_row *r), void *ctx);
 
 enum store_finding_sort {
-	STORE_SORT_SEVERITY,  /* severity, last_seen, id */
+	STORE_SORT_SEVERITY,  /* severity, then newest first (id) */
 	STORE_SORT_LAST_SEEN, /* last_seen, id */
 	STORE_SORT_ID,
 	STORE_SORT__MAX,
