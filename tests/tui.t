@@ -48,6 +48,15 @@ test_expect_success 'j moves the cursor, G goes to the last row (info)' '
 	tmux_keys G && sleep 0.3 && rows | tail -n 1 | grep -q "^> .* info "
 '
 
+test_expect_success 'PgDn shows the next page in severity then newest order, PgUp returns' '
+	tmux_keys g && sleep 0.2 && first=$(rows | head -n 1 | cut -c3- | awk "{print \$1}") &&
+	tmux_keys NPage && sleep 0.3 &&
+	top=$(rows | head -n 1 | cut -c3- | awk "{print \$1}") &&
+	expect_eq "$top" "$(sqlite3 "$WS/store.db" "SELECT id FROM findings ORDER BY severity DESC, id DESC LIMIT 1 OFFSET 26")" &&
+	tmux_keys NPage PPage PPage && sleep 0.3 &&
+	expect_eq "$(rows | head -n 1 | cut -c3- | awk "{print \$1}")" "$first"
+'
+
 test_expect_success '/ filters live in the filter grammar' '
 	tmux_keys g / && tmux_type "severity=high" && tmux_keys Enter &&
 	tmux_wait "/severity=high" &&

@@ -228,43 +228,63 @@ store_findings_page(struct store *s, const struct store_finding_page *p,
 
 	if ((rc = where_sql(s, p->q, &where, &col, &b)) != 0)
 		goto out;
-	if (p->from != NULL) {
-		const struct store_finding_row *f = p->from;
-		int n0 = b.n + 1;
-
-		switch (k) {
-		case STORE_SORT_SEVERITY: add_int(&b, f->severity); break;
-		case STORE_SORT_LAST_SEEN: add_str(&b, f->last_seen); break;
-		default: break;
-		}
-		if ((rc = add_int(&b, f->id)) < 0)
-			goto out;
-		rc = 0;
-		fb_buf_addf(&where, " AND (%s) %s%s (", sorts[k].cols,
-		    desc ? "<" : ">", p->inclusive ? "=" : "");
-		for (int i = n0; i <= b.n; i++)
-			fb_buf_addf(&where, "%s?%d", i > n0 ? "," : "", i);
-		fb_buf_addch(&where, ')');
-	}
-	fb_buf_addf(&sql, "SELECT f.id,f.count,f.case_id,f.severity,%s,"
-	    "f.status,f.source,f.kind,f.rule_id,f.title,f.first_seen,"
-	    "f.last_seen,f.event_time,f.fingerprint FROM findings f WHERE 1%s "
-	    "ORDER BY ", col.data, where.data);
+	/*
+	 * Keyset: rows after (key, id). SQLite seeks an index on the key
+	 * column but not on the rowid after it, so "(key, id) < (?, ?)"
+	 * would walk every row sharing the key (one ingest shares one
+	 * last_seen; a severity has a fifth of the store). Two arms seek
+	 * instead: the same key with the id past ours, then keys past ours.
+	 */
 	{
-		/* Each key column in the direction of the page. */
-		const char *c = sorts[k].cols;
-		while (*c != '\0') {
-			size_t n = strcspn(c, ",");
-			fb_buf_add(&sql, c, n);
-			fb_buf_addstr(&sql, dir);
-			c += n;
-			if (*c == ',') {
-				fb_buf_addch(&sql, ',');
-				c++;
-			}
+		static const char *const keycol[STORE_SORT__MAX] = {
+			[STORE_SORT_SEVERITY] = "severity",
+			[STORE_SORT_LAST_SEEN] = "last_seen",
+			[STORE_SORT_ID] = NULL,
+		};
+		const char *kc = keycol[k], *lt = desc ? "<" : ">";
+		const char *eq = p->inclusive ? "=" : "";
+		long long lim = p->limit > 0 ? p->limit : 1;
+		struct fb_buf cols = FB_BUF_INIT;
+		int na = 0, nb;
+
+		fb_buf_addf(&cols, "f.id AS id,f.count,f.case_id,f.severity AS "
+		    "severity,%s AS suppressed,f.status,f.source,f.kind,"
+		    "f.rule_id,f.title,f.first_seen,f.last_seen AS last_seen,"
+		    "f.event_time,f.fingerprint", col.data);
+		if (p->from != NULL && kc != NULL) {
+			if (k == STORE_SORT_SEVERITY)
+				na = add_int(&b, p->from->severity);
+			else
+				na = add_str(&b, p->from->last_seen);
 		}
+		nb = p->from != NULL ? add_int(&b, p->from->id) : 0;
+		if (na < 0 || nb < 0) {
+			rc = na < 0 ? na : nb;
+			fb_buf_release(&cols);
+			goto out;
+		}
+		if (p->from == NULL || kc == NULL) {
+			fb_buf_addf(&sql, "SELECT %s FROM findings f WHERE 1%s",
+			    cols.data, where.data);
+			if (p->from != NULL)
+				fb_buf_addf(&sql, " AND f.id %s%s ?%d", lt, eq, nb);
+			fb_buf_addstr(&sql, " ORDER BY ");
+			if (kc != NULL)
+				fb_buf_addf(&sql, "f.%s%s, ", kc, dir);
+			fb_buf_addf(&sql, "f.id%s LIMIT %lld", dir, lim);
+		} else {
+			fb_buf_addf(&sql, "SELECT * FROM (SELECT * FROM ("
+			    "SELECT %s FROM findings f WHERE 1%s AND f.%s = ?%d "
+			    "AND f.id %s%s ?%d ORDER BY f.id%s LIMIT %lld) "
+			    "UNION ALL SELECT * FROM (SELECT %s FROM findings f "
+			    "WHERE 1%s AND f.%s %s ?%d ORDER BY f.%s%s, f.id%s "
+			    "LIMIT %lld)) ORDER BY %s%s, id%s LIMIT %lld",
+			    cols.data, where.data, kc, na, lt, eq, nb, dir, lim,
+			    cols.data, where.data, kc, lt, na, kc, dir, dir, lim,
+			    kc, dir, dir, lim);
+		}
+		fb_buf_release(&cols);
 	}
-	fb_buf_addf(&sql, " LIMIT %lld", (long long)(p->limit > 0 ? p->limit : 1));
 	if ((rc = store_prepare(s, sql.data, &st)) != 0)
 		goto out;
 	store_binds_apply(st, &b, 1);
