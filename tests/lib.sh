@@ -110,3 +110,5 @@ test_done() {
 
 # The loopback sshd fleet (fleet_require, fleet_host, ...): see fleet-lib.sh.
 . "$FB_SRCDIR/tests/fleet-lib.sh"
+# Helpers for tests that drive the console in tmux.
+. "$FB_SRCDIR/tests/lib-tmux.sh"

@@ -29,6 +29,11 @@ SHELL_TESTS = \
 	tests/formats-gen.t \
 	tests/filter.t \
 	tests/suppress.t \
+	tests/tui.t \
+	tests/tui-term.t \
+	tests/tui-keys.t \
+	tests/tui-cases.t \
+	tests/console-store.t \
 	tests/case.t \
 	tests/evidence.t \
 	tests/gateway.t \
@@ -47,7 +52,7 @@ SHELL_TESTS = \
 	tests/playbook-sandbox.t \
 	tests/playbook-shipped.t
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh
+EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh tests/lib-tmux.sh
 
 check_PROGRAMS += tests/t-redact
 tests_t_redact_SOURCES = tests/t-redact.c tests/tap.h

@@ -16,6 +16,7 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_finding,
 	&cli_cmd_suppress,
 	&cli_cmd_scan,
+	&cli_cmd_tui,
 	&cli_cmd_case,
 	&cli_cmd_correlate,
 	&cli_cmd_evidence,
@@ -326,8 +327,16 @@ cli_main(int argc, char **argv)
 		cli_error("unknown option '%s'", argv[1]);
 		return global_usage(stderr);
 	}
-	if (argc < 2)
+	if (argc < 2) {
+		/* On a terminal, no command means the console. */
+		static char *tui_argv[] = { "tui", NULL };
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			cli_global.cmd = &cli_cmd_tui;
+			optind = 0;
+			return cli_cmd_tui.run(1, tui_argv);
+		}
 		return global_usage(stderr);
+	}
 	for (i = 0; i < FB_ARRAY_LEN(aliases); i++) {
 		if (strcmp(argv[1], aliases[i].alias) == 0 &&
 		    (size_t)argc < FB_ARRAY_LEN(alias_argv) - 2) {

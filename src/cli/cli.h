@@ -74,6 +74,7 @@ extern const struct cli_command cli_cmd_ingest;
 extern const struct cli_command cli_cmd_finding;
 extern const struct cli_command cli_cmd_suppress;
 extern const struct cli_command cli_cmd_scan;
+extern const struct cli_command cli_cmd_tui;
 extern const struct cli_command cli_cmd_case;
 extern const struct cli_command cli_cmd_correlate;
 extern const struct cli_command cli_cmd_evidence;

@@ -334,4 +334,85 @@ int store_fact_put(struct store *s, const char *type, const char *value,
 int store_facts_ls_json(struct store *s, const char *type, store_json_cb cb,
     void *ctx);
 
+/* ---- console (console.c): reads shaped for a screen ------------------
+ * Everything here is bounded: pages of rows after a key, counts kept on
+ * write, a count that stops at a cap. Nothing reads every row.
+ */
+/*
+ * Let a long read be abandoned: while set, SQLite calls check(ctx) every
+ * few thousand steps and a nonzero answer stops the statement, which then
+ * fails; in->fired tells that apart from a real error. NULL clears it.
+ * For reads only: never set it around a write.
+ */
+struct store_interrupt {
+	int (*check)(void *ctx);
+	void *ctx;
+	int fired;
+};
+void store_interrupt_set(struct store *s, struct store_interrupt *in);
+/* A reader that stays open (the console): a small page cache. */
+int store_console_tune(struct store *s);
+/* PRAGMA data_version: changes when another connection commits. */
+int store_data_version(struct store *s, int64_t *v);
+/* Findings per (severity, status), from the counts kept on write. */
+int store_finding_counts(struct store *s,
+    int (*cb)(void *ctx, int severity, const char *status, int64_t n),
+    void *ctx);
+/* New findings per UTC hour ("2026-11-26T10") from since_hour on, by
+ * the time of the ingest that brought them. */
+int store_finding_hours(struct store *s, const char *since_hour,
+    int (*cb)(void *ctx, const char *hour, int64_t n), void *ctx);
+struct store_ingest_row {
+	int64_t id, n_new, n_repeat, n_resolved, n_rejected;
+	const char *time, *actor, *path, *format;
+};
+/* The latest ingests, newest first. */
+int store_ingests_recent(struct store *s, int64_t limit,
+    int (*cb)(void *ctx, const struct store_ingest_row *r), void *ctx);
+
+enum store_finding_sort {
+	STORE_SORT_SEVERITY,  /* severity, then newest first (id) */
+	STORE_SORT_LAST_SEEN, /* last_seen, id */
+	STORE_SORT_ID,
+	STORE_SORT__MAX,
+};
+const char *store_finding_sort_name(enum store_finding_sort k);
+struct store_finding_page {
+	const struct store_finding_query *q; /* filter, search, all */
+	enum store_finding_sort sort;
+	int asc;          /* ascending instead of the default descending */
+	/* Key row (only the sort's columns are read); NULL: from an end. */
+	const struct store_finding_row *from;
+	int backward;     /* rows before from (nearest first), or the last */
+	int inclusive;    /* include from itself */
+	int64_t limit;
+};
+/* One page of findings in the sort order (keyset pagination). */
+int store_findings_page(struct store *s, const struct store_finding_page *p,
+    store_finding_cb cb, void *ctx);
+/* How many findings q matches, counting at most cap (then *n = cap + 1). */
+int store_findings_count(struct store *s, const struct store_finding_query *q,
+    int64_t cap, int64_t *n);
+
+/* One finding's fields beyond the list row; strings borrowed for cb. */
+struct store_finding_full {
+	struct store_finding_row row;
+	const char *status_reason, *status_by, *status_at, *scope, *detail;
+	const char *identity, *raw;     /* JSON text */
+	int event_time_assumed_utc;
+	int64_t first_ingest, last_ingest;
+};
+int store_finding_get(struct store *s, int64_t id,
+    int (*cb)(void *ctx, const struct store_finding_full *f), void *ctx);
+int store_finding_assets(struct store *s, int64_t id,
+    int (*cb)(void *ctx, const char *type, const char *value,
+    const char *role), void *ctx);
+int store_finding_locations(struct store *s, int64_t id,
+    int (*cb)(void *ctx, const char *host, const char *path, int64_t line,
+    const char *first_seen, const char *last_seen), void *ctx);
+
+/* Audit rows newest first: before seq (0: from the newest), or after it. */
+int store_audit_page(struct store *s, int64_t from_seq, int backward,
+    int inclusive, int64_t limit, store_audit_cb cb, void *ctx);
+
 #endif
