@@ -17,7 +17,7 @@ end
 local function kind()
 	local k = P.key
 	if #k == 16 and k:match("^[0-9a-f]+$") then return "api" end
-	if #k == 50 and k:match("^SHA256:[A-Za-z0-9+/]+$") then return "ssh" end
+	if #k == 50 and k:match("^SHA256:[%w+/]+$") then return "ssh" end
 	error("key must be an API key id (16 hex digits) or an SSH key " ..
 	    "fingerprint (SHA256: and 43 base64 digits, as ssh-keygen -l " ..
 	    "prints it); refusing '" .. k .. "'", 0)

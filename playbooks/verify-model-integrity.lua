@@ -34,8 +34,14 @@ local HASH_ALL = 'cd -- "$1" 2>/dev/null || exit 0; ' ..
 local function mismatches(host)
 	local out = sh(host, HASH_ALL, P.root, P.model).stdout
 	local bad = {}
-	for m, v, h in out:gmatch("([^\t\n]+)\t([^\t\n]+)\t(%x+)\n") do
-		local reg = fb.model.get(m, v)
+	local pos = 1
+	while pos <= #out do
+		local nl = out:find("\n", pos, true) or #out + 1
+		local line = out:sub(pos, nl - 1)
+		pos = nl + 1
+		-- one line at a time: the sandbox bounds a pattern's work
+		local m, v, h = line:match("^([^\t]+)\t([^\t]+)\t(%x+)$")
+		local reg = m and fb.model.get(m, v)
 		if reg and reg.sha256 ~= h then
 			bad[#bad + 1] = { model = m, version = v, got = h,
 			    want = reg.sha256, status = reg.status }

@@ -30,6 +30,7 @@ for h in qa-1 qa-2 qa-3; do
 	else
 		cat "$TEST_TMP/other.pub" >>"$ak"
 	fi
+	chown -R fbfleet "$d/ssh"   # as ~/.ssh would be
 	cp "$ak" "$TEST_TMP/ak-orig-$h"
 	grep -vF -- "$vblob" "$ak" >"$TEST_TMP/ak-want-$h" || :
 	# the same model bytes on every host: v1 one file, v2 two files
@@ -85,14 +86,14 @@ test_expect_code 5 'revoke-key (SSH): waits for approval of the plan' '
 '
 
 test_expect_success 'revoke-key (SSH): apply removes only its lines, byte for byte' '
-	fb run approve "$(last id)" --plan "$(last plan_sha256)" >out &&
+	{ fb run approve "$(last id)" --plan "$(last plan_sha256)" >out 2>&1 || { cat out; exit 1; }; } &&
 	expect_eq "$(last state)" done &&
 	expect_grep "blast radius of $fp: 2 of 3 hosts hold it, 0 findings" out &&
 	expect_grep "host qa-1: /srv/ssh/authorized_keys line 3, 6" out &&
 	expect_grep "verified: $fp revoked on 3 hosts" out &&
 	for h in qa-1 qa-2 qa-3; do
 		rssh $h "cat /srv/ssh/authorized_keys" >got &&
-		cmp got "$TEST_TMP/ak-want-$h" || exit 1
+		cmp got "$TEST_TMP/ak-want-$h" || { diff got "$TEST_TMP/ak-want-$h"; cat out; exit 1; }
 	done &&
 	expect_eq "$(grep -c . "$TEST_TMP/ak-want-qa-1")" 4 &&
 	! rssh qa-1 "grep -F $vblob /srv/ssh/authorized_keys"
@@ -190,8 +191,10 @@ test_expect_success 'verify-model-integrity: one tampered host, one finding with
 	expect_eq "$(jq -r .rule_id mine)" model-integrity.mismatch &&
 	expect_eq "$(jq -r .severity mine)" high &&
 	expect_eq "$(jq -r .case mine)" 1 &&
-	expect_eq "$(jq -r "[.assets[] | .type + \"=\" + .value + \"/\" + .role] | sort | join(\" \")" mine)" \
-		"file=qa-2:/srv/models/llama/v2/location host=qa-2/target model=sha256:$got/deployed model=sha256:$v2/registered" &&
+	jq -r ".assets[] | .type + \"=\" + .value + \"/\" + .role" mine | LC_ALL=C sort >got-assets &&
+	printf "%s\n" "file=qa-2:/srv/models/llama/v2/location" "host=qa-2/target" \
+		"model=sha256:$got/deployed" "model=sha256:$v2/registered" | LC_ALL=C sort >want-assets &&
+	cmp got-assets want-assets &&
 	idj=$(jq -cnS --arg g "$got" "{host:\"qa-2\", model:\"llama\", sha256:\$g, version:\"v2\"}") &&
 	want_fp=$(printf "%s" "{\"identity\":$idj,\"kind\":\"model\",\"source\":\"playbook:verify-model-integrity\"}" | sha256sum | cut -c1-64) &&
 	expect_eq "$(jq -r .fingerprint mine)" "$want_fp" &&
