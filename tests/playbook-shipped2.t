@@ -210,4 +210,51 @@ test_expect_success 'verify-model-integrity: the same mismatch again is a repeat
 	expect_eq "$(sqlite3 "$WS/store.db" "SELECT count(*) FROM run_calls WHERE fn=\"finding.add\"")" 2
 '
 
+cat >api.lua <<'LUA'
+return {
+	name = "api-edge",
+	description = "probes fb.finding.add and fb.findings",
+	params = { what = { type = "string", default = "ok" } },
+	steps = {
+		{ name = "probe", check = function(host)
+			if fb.params.what == "incheck" then
+				fb.finding.add({ title = "x", identity = { a = 1 } })
+			end
+			return nil
+		end, apply = function() end },
+		{ name = "add", run = function()
+			local w = fb.params.what
+			if w == "noid" then
+				fb.finding.add({ title = "no identity" })
+			elseif w == "badsev" then
+				fb.finding.add({ title = "t", severity = "urgent", identity = { a = 1 } })
+			elseif w == "filter" then
+				fb.findings("severity>>high")
+			else
+				local r = fb.finding.add({ title = w, identity = { w = w },
+				    source = "gateway", assets = { { type = "key", value = w } } })
+				fb.log("added", r.id, r.new)
+				fb.log("found", #fb.findings("key:" .. ("%q"):format(w)))
+			end
+		end },
+	},
+}
+LUA
+
+test_expect_success 'fb.finding.add: refused in check, bad input raises, journaled' '
+	for w in incheck noid badsev filter; do
+		fb playbook run -l qa-1 -e "what=$w" "$TEST_TMP/api.lua" >out 2>&1 && exit 1;
+		grep -q "fb\.finding\.add\|fb\.findings" out || { cat out; exit 1; }
+	done &&
+	expect_eq "$(sqlite3 "$WS/store.db" "SELECT count(*) FROM run_calls WHERE fn=\"finding.add\" AND ok=0")" 3
+'
+
+test_expect_success 'fb.finding.add: the source is the playbook, a title arrives literally' '
+	t="\$(id) \`uname\`; rm -rf /" &&
+	fb playbook run -l qa-1 -e "what=$t" "$TEST_TMP/api.lua" >out &&
+	expect_grep "added [0-9]* true" out && expect_grep "found 1" out &&
+	fb finding ls --json | jq -r "select(.source==\"playbook:api-edge\") | .title" >got &&
+	expect_eq "$(cat got)" "$t"
+'
+
 test_done

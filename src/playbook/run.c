@@ -1446,8 +1446,13 @@ eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 	}
 	if (strcmp(fn, "findings") == 0)
 		return call_findings(e, args, result);
-	if (strcmp(fn, "finding.add") == 0)
-		return call_finding_add(e, args, result);
+	if (strcmp(fn, "finding.add") == 0) {
+		int rc = call_finding_add(e, args, result);
+
+		if (rc == -FB_ERR_INVAL)  /* a refused finding is journaled too */
+			(void)journal_tx(e, fn, args, NULL, 0);
+		return rc;
+	}
 	if (strncmp(fn, "model.", 6) == 0 || strncmp(fn, "key.", 4) == 0)
 		return call_registry(e, fn, args, result);
 	return fb_err(FB_ERR_INVAL, "unknown call");
