@@ -152,7 +152,7 @@ return {
 				return ("add %s to %s"):format(P.key, P.deny_list)
 			end,
 			apply = function(host)
-				sh(host, BACKUP .. ' && mkdir -p -- "$(dirname -- "$1")" && ' ..
+				sh(host, 'mkdir -p -- "$(dirname -- "$1")" && ' .. BACKUP .. ' && ' ..
 				    '{ if [ -s "$1" ] && [ -n "$(tail -c1 -- "$1")" ]; then echo; fi; ' ..
 				    'printf "%s\\n" "$2"; } >> "$1"', P.deny_list, P.key)
 			end,

@@ -162,6 +162,16 @@ test_expect_success 'revoke-key (API): the blast radius lists the findings on th
 	expect_eq "$(rssh qa-3 "cat /srv/data/denied-keys")" "$kid"
 '
 
+kid2=$(printf %s "$secret-2" | sha256sum | cut -c1-16)
+
+test_expect_success 'revoke-key (API): a hostile deny-list path arrives literally' '
+	p="/srv/data/deny \$(touch /srv/data/pwned); x" &&
+	fb playbook run revoke-key -l qa-3 -e "key=$kid2" -e "deny_list=$p" >out 2>&1; { [ $? -eq 5 ] || { cat out; exit 1; }; } &&
+	{ fb run approve "$(last id)" --plan "$(last plan_sha256)" >out 2>&1 || { cat out; exit 1; }; } &&
+	expect_eq "$(cat "$(fleet_dir qa-3)/srv/data/deny \$(touch /srv/data/pwned); x")" "$kid2" &&
+	[ ! -e "$(fleet_dir qa-3)/srv/data/pwned" ]
+'
+
 v1=$(sha256sum <"$(fleet_dir qa-1)/srv/models/llama/v1/model.safetensors" | cut -c1-64)
 v2=$(cd "$(fleet_dir qa-1)/srv/models/llama/v2" && find . -type f -print0 |
 	LC_ALL=C sort -z | xargs -0r sha256sum -- | sha256sum | cut -c1-64)

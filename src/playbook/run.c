@@ -1323,7 +1323,8 @@ call_finding_add(struct eng *e, struct fblua_ev *args, char **result)
 		return fb_err(FB_ERR_INVAL, "kind: 1 to 64 bytes of UTF-8");
 	f.rule_id = fblua_ev_str(args, "finding.rule_id", &len);
 	if (f.rule_id != NULL && !bounded(f.rule_id, len, 512))
-		return fb_err(FB_ERR_INVAL, "rule_id: up to 512 bytes of UTF-8");
+		return fb_err(FB_ERR_INVAL, "rule_id: up to 512 bytes of "
+		    "UTF-8");
 	f.title = fblua_ev_str(args, "finding.title", &len);
 	if (!bounded(f.title, len, 1024))
 		return fb_err(FB_ERR_INVAL, "title: 1 to 1024 bytes of UTF-8");
@@ -1449,7 +1450,8 @@ eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 	if (strcmp(fn, "finding.add") == 0) {
 		int rc = call_finding_add(e, args, result);
 
-		if (rc == -FB_ERR_INVAL)  /* a refused finding is journaled too */
+		/* A refused finding is journaled too. */
+		if (rc == -FB_ERR_INVAL)
 			(void)journal_tx(e, fn, args, NULL, 0);
 		return rc;
 	}
