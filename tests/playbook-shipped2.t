@@ -109,6 +109,25 @@ test_expect_success 'revoke-key (SSH): undo restores authorized_keys' '
 	expect_eq "$(rssh qa-1 "ls /srv/ssh")" authorized_keys
 '
 
+test_expect_success 'revoke-key (SSH): a host that fails mid-way is resumed' '
+	d2="$(fleet_dir qa-2)/srv/ssh" &&
+	chown root "$d2" &&
+	fb playbook run revoke-key -e "key=$fp" -e $AK >out; [ $? -eq 5 ] &&
+	{ fb run approve "$(last id)" --plan "$(last plan_sha256)" >out 2>&1; rc=$?; } ;
+	expect_eq "$rc" 4 && expect_eq "$(last state)" failed &&
+	rssh qa-1 "cat /srv/ssh/authorized_keys" >got && cmp got "$TEST_TMP/ak-want-qa-1" &&
+	rssh qa-2 "cat /srv/ssh/authorized_keys" >got && cmp got "$TEST_TMP/ak-orig-qa-2" &&
+	chown fbfleet "$d2" &&
+	fb run resume "$(last id)" >out &&
+	expect_eq "$(last state)" done &&
+	rssh qa-2 "cat /srv/ssh/authorized_keys" >got && cmp got "$TEST_TMP/ak-want-qa-2" &&
+	fb run undo "$(last id)" >out &&
+	for h in qa-1 qa-2 qa-3; do
+		rssh $h "cat /srv/ssh/authorized_keys" >got &&
+		cmp got "$TEST_TMP/ak-orig-$h" || exit 1
+	done
+'
+
 secret="sk-live-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d " \n")"
 kid=$(printf %s "$secret" | sha256sum | cut -c1-16)
 reason='leaked in "IR-9" $(id); `uname`'
