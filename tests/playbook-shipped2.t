@@ -174,10 +174,15 @@ test_expect_success 'a later use of the revoked key is flagged critical by a gat
 
 test_expect_success 'revoke-key (API): the blast radius lists the findings on the key' '
 	fid=$(jq -r "select(.rule_id==\"gateway.revoked-key\") | .id" f.json) &&
+	jq -nc --arg k "$kid" "{source:\"waf\", kind:\"runtime\", title:\"key from a Tor exit\",
+	    severity:\"high\", identity:{k:\$k}, assets:[{type:\"key\", value:\$k},
+	    {type:\"route\", value:\"/v1/embeddings\"}]}" >waf.jsonl &&
+	fb ingest -f firebreak-jsonl waf.jsonl >/dev/null &&
 	fb playbook run revoke-key -l qa-3 -e "key=$kid" -e $DL >out; rc=$?;
 	[ $rc -eq 5 ] && fb run approve "$(last id)" --plan "$(last plan_sha256)" >out;
 	expect_grep "finding #$fid \[critical\] revoked key $kid" out &&
-	expect_grep "blast radius of $kid: 0 of 1 hosts hold it, 1 findings" out &&
+	expect_grep "finding #[0-9]* \[high\] key from a Tor exit" out &&
+	expect_grep "blast radius of $kid: 0 of 1 hosts hold it, 2 findings, routes: /v1/embeddings" out &&
 	expect_eq "$(rssh qa-3 "cat /srv/data/denied-keys")" "$kid"
 '
 
