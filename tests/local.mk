@@ -50,7 +50,8 @@ SHELL_TESTS = \
 	tests/fleet-facts.t \
 	tests/playbook.t \
 	tests/playbook-sandbox.t \
-	tests/playbook-shipped.t
+	tests/playbook-shipped.t \
+	tests/playbook-shipped2.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh tests/lib-tmux.sh
 

@@ -290,6 +290,30 @@ l_key_revoke(lua_State *L)
 	return dispatch(L, "key.revoke");
 }
 
+/* findings([filter [, limit]]): read only. */
+static int
+l_findings(lua_State *L)
+{
+	luaL_optstring(L, 1, "");
+	if (!lua_isnoneornil(L, 2))
+		luaL_checkinteger(L, 2);
+	lua_settop(L, 2);
+	lua_createtable(L, 0, 2);
+	set_arg(L, 3, "filter", 1);
+	set_arg(L, 3, "limit", 2);
+	return dispatch(L, "findings");
+}
+
+static int
+l_finding_add(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	lua_createtable(L, 0, 1);
+	set_arg(L, 2, "finding", 1);
+	return dispatch(L, "finding.add");
+}
+
 static const luaL_Reg shell_funcs[] = {
 	{ "quote", l_shell_quote }, { NULL, NULL },
 };
@@ -300,6 +324,9 @@ static const luaL_Reg case_funcs[] = {
 static const luaL_Reg model_funcs[] = {
 	{ "register", l_model_register }, { "get", l_model_get },
 	{ "set_status", l_model_set_status }, { NULL, NULL },
+};
+static const luaL_Reg finding_funcs[] = {
+	{ "add", l_finding_add }, { NULL, NULL },
 };
 static const luaL_Reg key_funcs[] = {
 	{ "revoke", l_key_revoke }, { NULL, NULL },
@@ -317,7 +344,7 @@ install_protected(lua_State *L)
 	static const luaL_Reg top[] = {
 		{ "hosts", l_hosts }, { "exec", l_exec }, { "fetch", l_fetch },
 		{ "log", l_log }, { "confirm", l_confirm }, { "ask", l_ask },
-		{ "now", l_now }, { NULL, NULL },
+		{ "now", l_now }, { "findings", l_findings }, { NULL, NULL },
 	};
 
 	lua_pushlightuserdata(L, (void *)a->ops);
@@ -343,7 +370,8 @@ fblua_playbook_install(struct fblua *h, const struct fblua_pb_ops *ops,
 	if ((rc = fblua_register(h, "shell", shell_funcs)) != 0 ||
 	    (rc = fblua_register(h, "case", case_funcs)) != 0 ||
 	    (rc = fblua_register(h, "model", model_funcs)) != 0 ||
-	    (rc = fblua_register(h, "key", key_funcs)) != 0)
+	    (rc = fblua_register(h, "key", key_funcs)) != 0 ||
+	    (rc = fblua_register(h, "finding", finding_funcs)) != 0)
 		return rc;
 	lua_pushcfunction(L, install_protected);
 	lua_pushlightuserdata(L, &a);

@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filter/filter.h"
 #include "fleet/fleet.h"
+#include "ingest/ingest.h"
 #include "json/json.h"
 #include "lua/fb-playbook.h"
 #include "playbook/playbook.h"
@@ -1169,6 +1171,238 @@ call_registry(struct eng *e, const char *fn, struct fblua_ev *args,
 	return journal_tx(e, fn, args, *result, 1);
 }
 
+/* ---- findings: read (fb.findings) and record (fb.finding.add) ----------- */
+
+#define PB_FINDINGS_MAX 1000
+#define PB_FINDING_ASSETS 64
+
+struct findings_out {
+	struct fb_json *j;
+	int64_t n;
+};
+
+static int
+findings_cb(void *ctx, const char *json)
+{
+	struct findings_out *o = ctx;
+
+	fb_json_raw(o->j, json);
+	o->n++;
+	return 0;
+}
+
+/* fb.findings(filter [, limit]): findings as `finding ls --json` has them. */
+static int
+call_findings(struct eng *e, struct fblua_ev *args, char **result)
+{
+	struct store_finding_query q;
+	struct findings_out o;
+	struct filter *f = NULL;
+	const char *src = fblua_ev_str(args, "filter", NULL);
+	int64_t limit = 100;
+	int rc;
+
+	if (fblua_ev_int(args, "limit", &limit) == -FB_ERR_INVAL ||
+	    limit < 1 || limit > PB_FINDINGS_MAX)
+		return fb_err(FB_ERR_INVAL, "limit: 1 to %d", PB_FINDINGS_MAX);
+	if (src != NULL && *src != '\0' && (rc = filter_parse(src, &f)) != 0)
+		return rc;
+	memset(&q, 0, sizeof(q));
+	q.filter = f;
+	q.limit = limit;
+	o.j = fb_json_new();
+	o.n = 0;
+	fb_json_arr_begin(o.j);
+	rc = store_findings_ls_json(e->s, &q, findings_cb, &o);
+	fb_json_arr_end(o.j);
+	filter_free(f);
+	*result = fb_json_finish(o.j);
+	if (rc != 0) {
+		free(*result);
+		*result = NULL;
+		return rc;
+	}
+	return journal_tx(e, "findings", args, *result, 1);
+}
+
+static int
+finding_id_cb(void *ctx, const struct store_finding_row *r)
+{
+	*(int64_t *)ctx = r->id;
+	return 0;
+}
+
+/* The id of the finding with fingerprint fp (suppressed or not). */
+static int
+finding_id(struct eng *e, const char *fp, int64_t *id)
+{
+	struct store_finding_query q;
+	struct filter *f;
+	char *src = xasprintf("fingerprint=%s", fp);
+	int rc;
+
+	*id = 0;
+	rc = filter_parse(src, &f);
+	free(src);
+	if (rc != 0)
+		return rc;
+	memset(&q, 0, sizeof(q));
+	q.filter = f;
+	q.all = 1;
+	q.limit = 1;
+	rc = store_findings_ls(e->s, &q, finding_id_cb, id);
+	filter_free(f);
+	return rc;
+}
+
+struct finding_assets {
+	struct store_asset_in a[PB_FINDING_ASSETS];
+	size_t n;
+	int bad;
+};
+
+static int
+bounded(const char *v, size_t len, size_t max)
+{
+	return v != NULL && len > 0 && len <= max && fb_utf8_valid(v, len);
+}
+
+static int
+finding_asset_cb(void *ud, const char *key, size_t idx, struct fblua_ev *item)
+{
+	struct finding_assets *fa = ud;
+	struct store_asset_in *a;
+	size_t lt, lv, lr = 0;
+
+	(void)key;
+	if (idx == 0 || fa->n >= PB_FINDING_ASSETS) {
+		fa->bad = 1;
+		return 0;
+	}
+	a = &fa->a[fa->n];
+	memset(a, 0, sizeof(*a));
+	a->type = fblua_ev_str(item, "type", &lt);
+	a->value = fblua_ev_str(item, "value", &lv);
+	a->role = fblua_ev_str(item, "role", &lr);
+	if (!bounded(a->type, lt, 64) || !bounded(a->value, lv, 4096) ||
+	    (a->role != NULL && !bounded(a->role, lr, 64))) {
+		fa->bad = 1;
+		return 0;
+	}
+	fa->n++;
+	return 0;
+}
+
+/*
+ * fb.finding.add{kind, rule_id, title, severity, identity, assets,
+ * detail}: a finding of source "playbook:<name>", fingerprinted like an
+ * ingested one (ingest_fingerprint over source, kind and the identity's
+ * sorted JSON), so the same finding again is a repeat. It is stored as
+ * an ingest of its own (format "playbook", its audit row) and journaled.
+ */
+static int
+call_finding_add(struct eng *e, struct fblua_ev *args, char **result)
+{
+	struct store_finding_in f;
+	struct store_ingest in;
+	struct store_ingest_counts c;
+	struct finding_assets fa;
+	struct fb_json *j;
+	char fp[FB_SHA256_HEX], *identity = NULL, *source, *path;
+	const char *sev;
+	size_t len;
+	int64_t ingest_id;
+	int rc, is_new = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&fa, 0, sizeof(fa));
+	f.kind = fblua_ev_str(args, "finding.kind", &len);
+	if (f.kind == NULL)
+		f.kind = "playbook";
+	else if (!bounded(f.kind, len, 64))
+		return fb_err(FB_ERR_INVAL, "kind: 1 to 64 bytes of UTF-8");
+	f.rule_id = fblua_ev_str(args, "finding.rule_id", &len);
+	if (f.rule_id != NULL && !bounded(f.rule_id, len, 512))
+		return fb_err(FB_ERR_INVAL, "rule_id: up to 512 bytes of "
+		    "UTF-8");
+	f.title = fblua_ev_str(args, "finding.title", &len);
+	if (!bounded(f.title, len, 1024))
+		return fb_err(FB_ERR_INVAL, "title: 1 to 1024 bytes of UTF-8");
+	f.detail = fblua_ev_str(args, "finding.detail", &len);
+	if (f.detail != NULL && len > 0 && !bounded(f.detail, len, 65536))
+		return fb_err(FB_ERR_INVAL, "detail: up to 64 KiB of UTF-8");
+	sev = fblua_ev_str(args, "finding.severity", NULL);
+	if (sev == NULL)
+		f.severity = 0;
+	else if ((f.severity = filter_severity_parse(sev)) < 0)
+		return fb_err(FB_ERR_INVAL, "unknown severity");
+	if (fblua_ev_type(args, "finding.identity") != FBLUA_T_TABLE ||
+	    fblua_ev_json(args, "finding.identity", &identity, &len) != 0 ||
+	    strcmp(identity, "{}") == 0 || len > 4096) {
+		free(identity);
+		return fb_err(FB_ERR_INVAL, "identity: a non-empty table "
+		    "expected (the fields that make the finding the same one)");
+	}
+	fblua_ev_foreach(args, "finding.assets", finding_asset_cb, &fa);
+	if (fa.bad) {
+		free(identity);
+		return fb_err(FB_ERR_INVAL, "assets: a list of up to %d "
+		    "{type, value [, role]}", PB_FINDING_ASSETS);
+	}
+	source = xasprintf("playbook:%s", e->pb->name);
+	ingest_fingerprint(source, f.kind, identity, fp);
+	f.fingerprint = fp;
+	f.identity = identity;
+	f.source = source;
+	f.assets = fa.a;
+	f.nassets = fa.n;
+
+	path = xasprintf("run:%lld", (long long)e->run_id);
+	memset(&in, 0, sizeof(in));
+	in.path = path;
+	in.sha256 = fp;
+	in.format = "playbook";
+	in.adapter_version = e->pb->name;
+	memset(&c, 0, sizeof(c));
+	if ((rc = store_begin(e->s)) != 0)
+		goto out;
+	rc = store_ingest_start(e->s, &in, &ingest_id);
+	if (rc == 0)
+		rc = store_finding_put(e->s, ingest_id, &f, &is_new);
+	if (rc == 0) {
+		if (is_new)
+			c.n_new = 1;
+		else
+			c.n_repeat = 1;
+		rc = store_ingest_finish(e->s, ingest_id, &in, NULL, &c);
+	}
+	if (rc == 0) {
+		int64_t id = 0;
+
+		rc = finding_id(e, fp, &id);
+		if (rc == 0) {
+			j = fb_json_new();
+			fb_json_obj_begin(j);
+			fb_json_kint(j, "id", id);
+			fb_json_kstr(j, "fingerprint", fp);
+			fb_json_kbool(j, "new", is_new);
+			fb_json_obj_end(j);
+			*result = fb_json_finish(j);
+			rc = journal(e, "finding.add", args, *result, 1);
+		}
+	}
+	rc = commit_or_rollback(e->s, rc);
+	if (rc != 0) {
+		free(*result);
+		*result = NULL;
+	}
+out:
+	free(path);
+	free(source);
+	free(identity);
+	return rc;
+}
+
 static int
 eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 {
@@ -1177,7 +1411,7 @@ eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 	static const char *const effects[] = {
 		"fetch", "case.note", "case.link", "case.status",
 		"model.register", "model.set_status", "key.revoke", "confirm",
-		"ask", NULL,
+		"ask", "finding.add", NULL,
 	};
 	int i;
 
@@ -1210,6 +1444,16 @@ eng_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
 		fb_time_fmt(fb_time_now(), now);
 		*result = str_result(now);
 		return journal_tx(e, fn, args, *result, 1);
+	}
+	if (strcmp(fn, "findings") == 0)
+		return call_findings(e, args, result);
+	if (strcmp(fn, "finding.add") == 0) {
+		int rc = call_finding_add(e, args, result);
+
+		/* A refused finding is journaled too. */
+		if (rc == -FB_ERR_INVAL)
+			(void)journal_tx(e, fn, args, NULL, 0);
+		return rc;
 	}
 	if (strncmp(fn, "model.", 6) == 0 || strncmp(fn, "key.", 4) == 0)
 		return call_registry(e, fn, args, result);
