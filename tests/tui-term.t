@@ -100,8 +100,9 @@ test_expect_success 'the demo workspace (./dev demo) opens in the console' '
 	FIREBREAK_WORKSPACE="$TEST_TMP/demo/ws" sh "$FB_SRCDIR/tests/fixtures/demo/make-demo.sh" "$FB_BIN" "$TEST_TMP/demo" >demo.log 2>&1 || { tail -n 20 demo.log; exit 1; } &&
 	tmux_start 100 30 "FIREBREAK_WORKSPACE=\"$TEST_TMP/demo/ws\" exec \"$FB_BIN\"" &&
 	tmux_wait "Findings by severity and status" && tmux_keys Enter &&
+	tmux_keys / && tmux_type "source=model-scanner" && tmux_keys Enter &&
 	tmux_wait "llama-ft-v7 checkpoint imports posix" &&
-	tmux_keys / && tmux_type "rule=demo-hostile" && tmux_keys Enter &&
+	tmux_keys / C-u && tmux_type "rule=demo-hostile" && tmux_keys Enter &&
 	tmux_wait "\\x1b]52;c;" &&
 	tmux_keys Q && tmux_wait_dead
 '
