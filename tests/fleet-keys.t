@@ -41,6 +41,16 @@ test_expect_success '--accept-new: runs, records the key, audits it' '
 	expect_eq "$(cat a)" new1
 '
 
+test_expect_success 'the workspace known_hosts is private in a private workspace' '
+	expect_eq "$(stat -c %a "$WS/known_hosts")" 600
+'
+
+test_expect_success '--accept-new in a team workspace: known_hosts is the team'"'"'s (0660)' '
+	fb init -w "$TEST_TMP/team" --group 0 >/dev/null &&
+	FIREBREAK_WORKSPACE="$TEST_TMP/team" fb fleet exec new1 --accept-new -- true >out 2>&1 &&
+	expect_eq "$(stat -c %a "$TEST_TMP/team/known_hosts")" 660
+'
+
 test_expect_success 'the recorded key is trusted afterwards' '
 	rm -f "$(marker new1)" &&
 	fb fleet exec new1 -- touch /srv/data/marker &&

@@ -434,11 +434,17 @@ record_new_keys(struct fleet_cli *fc, struct fleet_task *t)
 
 		if (!t[i].accepted_new || t[i].hostkey == NULL)
 			continue;
-		if (fd < 0 && (fd = open(path, O_WRONLY | O_APPEND | O_CREAT |
-		    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-			rc = fb_err(FB_ERR_IO, "cannot write '%s': %s", path,
-			    strerror(errno));
-			break;
+		if (fd < 0) {
+			fd = open(path, O_WRONLY | O_APPEND | O_CREAT |
+			    O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (fd < 0) {
+				rc = fb_err(FB_ERR_IO, "cannot write '%s': %s",
+				    path, strerror(errno));
+				break;
+			}
+			/* A team workspace's file is the team's (0660); the
+			 * owner alone can change it, so others just append. */
+			(void)fchmod(fd, store_file_mode(fc->s));
 		}
 		line = fleet_known_line(t[i].host->addr, t[i].host->port,
 		    t[i].keytype, t[i].hostkey, t[i].hostkey_len);

@@ -40,6 +40,15 @@ blob_modes(struct store *s, mode_t *fmode, mode_t *dmode)
 	}
 }
 
+mode_t
+store_file_mode(struct store *s)
+{
+	mode_t f, d;
+
+	blob_modes(s, &f, &d);
+	return f;
+}
+
 char *
 store_blob_path(struct store *s, const char *sha256)
 {

@@ -9,6 +9,7 @@
 #define FB_STORE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/core.h"
 
@@ -35,6 +36,8 @@ char *store_workspace_path(const char *flag);
  * 0660 files). Refuses a directory that already holds a store.
  */
 int store_init(const char *dir, const char *group);
+/* The mode for a file the workspace keeps: 0660 in a team one, else 0600. */
+mode_t store_file_mode(struct store *s);
 
 /*
  * Open the workspace at dir, migrating an older schema unless READONLY.
