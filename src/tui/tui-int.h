@@ -42,6 +42,12 @@
 	X(VIEW_FINDINGS, "findings")                                        \
 	X(VIEW_CASES, "cases")                                              \
 	X(VIEW_AUDIT, "audit log")                                          \
+	X(VIEW_FLEET, "fleet: hosts, reachability, GPUs and tenants")      \
+	X(VIEW_RUNS, "playbook runs")                                      \
+	X(APPROVE, "approve the run's plan (type the playbook's name)")      \
+	X(RESUME, "resume an interrupted or failed run")                   \
+	X(UNDO, "undo the run's applied changes")                          \
+	X(ABORT, "abort the run")                                          \
 	X(QUIT, "quit")
 
 enum tui_req {
@@ -184,6 +190,8 @@ extern const struct tui_view_ops tui_view_help;
 extern const struct tui_view_ops tui_view_text;
 extern const struct tui_view_ops tui_view_cases;
 extern const struct tui_view_ops tui_view_case;
+extern const struct tui_view_ops tui_view_fleet;
+extern const struct tui_view_ops tui_view_runs;
 
 /* Triage ids (taken) from any view: ack, resolve, fp, reopen, suppress. */
 int tui_findings_action(struct tui *t, enum tui_req r, int64_t *ids,

@@ -319,7 +319,7 @@ view_pop(struct tui *t)
 /* The top-level views Tab cycles through. */
 static const struct tui_view_ops *const top_views[] = {
 	&tui_view_dashboard, &tui_view_findings, &tui_view_cases,
-	&tui_view_audit,
+	&tui_view_audit, &tui_view_fleet, &tui_view_runs,
 };
 
 static int
@@ -369,6 +369,8 @@ static const struct {
 	{ "cases", "the cases list" },
 	{ "case", "case N: one case" },
 	{ "audit", "the audit log and chain status" },
+	{ "fleet", "the fleet: hosts, GPUs and tenants" },
+	{ "runs", "playbook runs" },
 	{ "filter", "filter EXPR: filter this view" },
 	{ "sort", "sort COLUMN: severity last_seen id" },
 	{ "help", "the keys" },
@@ -461,6 +463,10 @@ run_command(struct tui *t, const char *line)
 		return switch_top(t, &tui_view_audit);
 	if (strcmp(word, "cases") == 0)
 		return switch_top(t, &tui_view_cases);
+	if (strcmp(word, "fleet") == 0)
+		return switch_top(t, &tui_view_fleet);
+	if (strcmp(word, "runs") == 0)
+		return switch_top(t, &tui_view_runs);
 	if (strcmp(word, "help") == 0) {
 		int rc = tui_view_push(t, &tui_view_help, NULL);
 		return rc ? tui_error(t, rc) : TUI_REDRAW;
@@ -769,7 +775,7 @@ static void
 draw_title(struct tui *t)
 {
 	static const char *const names[] = { "1 Dashboard", "2 Findings",
-	    "3 Cases", "4 Audit" };
+	    "3 Cases", "4 Audit", "5 Fleet", "6 Runs" };
 	struct tui_view *root = t->view;
 	int x = 0, i, attr = tui_attr(t, TUI_C_TITLE);
 	const char *info;
@@ -777,7 +783,7 @@ draw_title(struct tui *t)
 	while (root->prev != NULL)
 		root = root->prev;
 	x += tui_put(0, x, t->cols - x, " firebreak ", attr | A_BOLD, 0);
-	for (i = 0; i < 4 && x < t->cols; i++) {
+	for (i = 0; i < (int)FB_ARRAY_LEN(names) && x < t->cols; i++) {
 		int cur = top_views[i] == root->ops;
 
 		if (top_views[i] == &tui_view_cases && !t->has_cases)
@@ -931,6 +937,10 @@ key_request(struct tui *t, enum tui_req r)
 		return switch_top(t, &tui_view_cases);
 	case TUI_REQ_VIEW_AUDIT:
 		return switch_top(t, &tui_view_audit);
+	case TUI_REQ_VIEW_FLEET:
+		return switch_top(t, &tui_view_fleet);
+	case TUI_REQ_VIEW_RUNS:
+		return switch_top(t, &tui_view_runs);
 	case TUI_REQ_NONE:
 		return TUI_OK;
 	default:
@@ -1145,11 +1155,15 @@ tui_run(struct store *s, const char *view)
 			first = &tui_view_audit;
 		else if (strcmp(view, "cases") == 0)
 			first = &tui_view_cases;
+		else if (strcmp(view, "fleet") == 0)
+			first = &tui_view_fleet;
+		else if (strcmp(view, "runs") == 0)
+			first = &tui_view_runs;
 		else if (strcmp(view, "dashboard") != 0) {
 			if (t.trace)
 				fclose(t.trace);
 			return fb_err(FB_ERR_USAGE, "no view '%s' (dashboard, "
-			    "findings, cases, audit)", view);
+			    "findings, cases, audit, fleet, runs)", view);
 		}
 	}
 	t.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
