@@ -85,4 +85,16 @@ test_expect_success 'X aborts a waiting run after a confirmation' '
 	expect_eq "$(q "SELECT state FROM runs WHERE id=3")" aborted
 '
 
+test_expect_success 'E in the case view exports a bundle that verify accepts' '
+	fb case new "gpu-1 tenant escape" --severity high >/dev/null &&
+	tmux_keys : && tmux_type "case 1" && tmux_keys Enter &&
+	tmux_wait "Incident clocks" && tmux_keys E &&
+	tmux_wait "export to (.tar.zst, .tar.gz or .zip): case-1.tar.zst" &&
+	tmux_keys Enter && tmux_wait "export case #1 as an evidence bundle to case-1.tar.zst? [y/N]" &&
+	tmux_keys y && tmux_wait "case #1 exported" &&
+	expect_grep "wrote case-1.tar.zst" "$TEST_TMP/pane" &&
+	fb verify "$TEST_TMP/case-1.tar.zst" >out &&
+	expect_eq "$(q "SELECT count(*) FROM audit WHERE action=\"case.export\"")" 1
+'
+
 test_done

@@ -58,6 +58,7 @@ static const struct tui_keymap keymap[] = {
 	{ 'R', "R", TUI_REQ_RESUME },
 	{ 'U', "U", TUI_REQ_UNDO },
 	{ 'X', "X", TUI_REQ_ABORT },
+	{ 'E', "E", TUI_REQ_EXPORT },
 	{ 'Q', "Q", TUI_REQ_QUIT },
 };
 

@@ -537,6 +537,7 @@ action_free(struct tui_action *a)
 	free(a->confirm_word);
 	free(a->ids);
 	free(a->reason);
+	free(a->ask_init);
 	free(a);
 }
 
@@ -569,6 +570,10 @@ action_describe(struct tui_action *a)
 
 	if (a->what != NULL)
 		return;
+	if (a->describe != NULL) {
+		a->describe(a);
+		return;
+	}
 	fb_buf_addf(&b, "%s %zu finding%s (", a->verb ? a->verb : "change",
 	    a->nids, a->nids == 1 ? "" : "s");
 	for (i = 0; i < a->nids && i < 5; i++)
@@ -603,7 +608,7 @@ tui_action_start(struct tui *t, struct tui_action *a)
 	action_free(t->action);
 	t->action = a;
 	if (a->ask != TUI_ASK_NONE) {
-		prompt_open(t, PROMPT_ASK, a->ask_label, NULL);
+		prompt_open(t, PROMPT_ASK, a->ask_label, a->ask_init);
 		return;
 	}
 	action_next(t, a);
