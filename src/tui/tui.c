@@ -782,19 +782,29 @@ draw_title(struct tui *t)
 	static const char *const names[] = { "1 Dashboard", "2 Findings",
 	    "3 Cases", "4 Audit", "5 Fleet", "6 Runs" };
 	struct tui_view *root = t->view;
-	int x = 0, i, attr = tui_attr(t, TUI_C_TITLE);
+	int x = 0, i, attr = tui_attr(t, TUI_C_TITLE), want, compact;
 	const char *info;
 
 	while (root->prev != NULL)
 		root = root->prev;
+	/* When the tabs and the view's info do not fit, the later tabs
+	 * (from 5) show only their digit unless current. */
+	info = t->view->ops->info ? t->view->ops->info(t->view) : NULL;
+	want = 11 + (info ? 2 + (int)strlen(info) : 0) + (t->view != root ?
+	    4 + (int)strlen(t->view->ops->name) : 0);
+	for (i = 0; i < (int)FB_ARRAY_LEN(names); i++)
+		want += 1 + (int)strlen(names[i]);
+	compact = want > t->cols;
 	x += tui_put(0, x, t->cols - x, " firebreak ", attr | A_BOLD, 0);
 	for (i = 0; i < (int)FB_ARRAY_LEN(names) && x < t->cols; i++) {
 		int cur = top_views[i] == root->ops;
+		char digit[2] = { names[i][0], '\0' };
 
 		if (top_views[i] == &tui_view_cases && !t->has_cases)
 			continue;
 		x += tui_put(0, x, t->cols - x, " ", attr, 0);
-		x += tui_put(0, x, t->cols - x, names[i],
+		x += tui_put(0, x, t->cols - x, compact && i >= 4 && !cur ?
+		    digit : names[i],
 		    cur ? (int)(attr | A_REVERSE | A_BOLD) : attr, 0);
 	}
 	if (t->view != root)
@@ -802,7 +812,6 @@ draw_title(struct tui *t)
 		    "  > ", attr, 0);
 	if (t->view != root)
 		x += tui_put(0, x, t->cols - x, t->view->ops->name, attr | A_BOLD, 0);
-	info = t->view->ops->info ? t->view->ops->info(t->view) : NULL;
 	if (info != NULL && x + 3 < t->cols)
 		x += tui_put(0, x, t->cols - x, "  ", attr, 0),
 		x += tui_put(0, x, t->cols - x, info, attr, 0);
