@@ -26,11 +26,11 @@ struct fleet {
 
 static const struct tui_col cols[] = {
 	{ "HOST", 16, 0, 0 },
-	{ "ADDRESS", 16, 0, 0 },
+	{ "ADDRESS", 16, 0, 90 },
 	{ "REACH", 11, 0, 0 },
 	{ "LAST SEEN", 11, 0, 0 },
 	{ "GPUS", 4, 1, 0 },
-	{ "FACTS", 11, 0, 0 },
+	{ "FACTS", 11, 0, 100 },
 	{ "OS / KERNEL", 0, 0, 0 },
 };
 

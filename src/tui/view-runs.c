@@ -431,7 +431,7 @@ static int
 run_reload(struct tui *t, struct tui_view *tv)
 {
 	struct run *v = tv->data;
-	size_t top = v->pager.top;
+	size_t top = v->pager.top, n;
 	int rc;
 
 	tui_pager_clear(&v->pager);
@@ -447,9 +447,12 @@ run_reload(struct tui *t, struct tui_view *tv)
 	tui_pager_add_text(&v->pager, TUI_C_NORMAL, "");
 	tui_pager_add(&v->pager, TUI_C_TITLE, "Calls (latest %d, newest "
 	    "first)", RUN_CALLS_SHOWN);
+	n = v->pager.n;
 	if ((rc = store_console_run_calls(t->store, v->id, RUN_CALLS_SHOWN,
 	    run_call, &v->pager)) != 0)
 		return rc;
+	if (v->pager.n == n)
+		tui_pager_add(&v->pager, TUI_C_DIM, "  no calls yet");
 	v->pager.top = top < v->pager.n ? top : 0;
 	return 0;
 }
