@@ -85,6 +85,12 @@ test_expect_success 'X aborts a waiting run after a confirmation' '
 	expect_eq "$(q "SELECT state FROM runs WHERE id=3")" aborted
 '
 
+test_expect_success 'R on a finished run changes nothing and says why' '
+	tmux_keys Escape && tmux_wait "PLAYBOOK" && tmux_keys G R &&
+	tmux_wait "run 1 is done: '\''resume an interrupted or failed run'\'' does not apply" &&
+	expect_eq "$(q "SELECT state FROM runs WHERE id=1")" done
+'
+
 test_expect_success 'E in the case view exports a bundle that verify accepts' '
 	fb case new "gpu-1 tenant escape" --severity high >/dev/null &&
 	tmux_keys : && tmux_type "case 1" && tmux_keys Enter &&
