@@ -355,6 +355,18 @@ struct store_interrupt {
 void store_interrupt_set(struct store *s, struct store_interrupt *in);
 /* A reader that stays open (the console): a small page cache. */
 int store_console_tune(struct store *s);
+/* Rows of text columns (NULL for SQL NULL), borrowed for the call. */
+#define STORE_TEXT_MAXCOLS 12
+typedef int (*store_text_cb)(void *ctx, int n, const char **v);
+/* The fleet view (console-views.c): a host's facts and last remote_exec
+ * (one row, NULLs when none), its GPUs and their processes. */
+int store_console_fleet_host(struct store *s, const char *host,
+    store_text_cb cb, void *ctx);
+int store_console_fleet_gpus(struct store *s, const char *host,
+    store_text_cb cb, void *ctx);
+/* A run's latest calls, newest first. */
+int store_console_run_calls(struct store *s, int64_t run, int limit,
+    store_text_cb cb, void *ctx);
 /* PRAGMA data_version: changes when another connection commits. */
 int store_data_version(struct store *s, int64_t *v);
 /* Findings per (severity, status), from the counts kept on write. */

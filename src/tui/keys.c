@@ -52,6 +52,13 @@ static const struct tui_keymap keymap[] = {
 	{ '2', "2", TUI_REQ_VIEW_FINDINGS },
 	{ '3', "3", TUI_REQ_VIEW_CASES },
 	{ '4', "4", TUI_REQ_VIEW_AUDIT },
+	{ '5', "5", TUI_REQ_VIEW_FLEET },
+	{ '6', "6", TUI_REQ_VIEW_RUNS },
+	{ 'A', "A", TUI_REQ_APPROVE },
+	{ 'R', "R", TUI_REQ_RESUME },
+	{ 'U', "U", TUI_REQ_UNDO },
+	{ 'X', "X", TUI_REQ_ABORT },
+	{ 'E', "E", TUI_REQ_EXPORT },
 	{ 'Q', "Q", TUI_REQ_QUIT },
 };
 

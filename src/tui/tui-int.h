@@ -42,6 +42,13 @@
 	X(VIEW_FINDINGS, "findings")                                        \
 	X(VIEW_CASES, "cases")                                              \
 	X(VIEW_AUDIT, "audit log")                                          \
+	X(VIEW_FLEET, "fleet: hosts, reachability, GPUs and tenants")      \
+	X(VIEW_RUNS, "playbook runs")                                      \
+	X(APPROVE, "approve the run's plan (type the playbook's name)")      \
+	X(RESUME, "resume an interrupted or failed run")                   \
+	X(UNDO, "undo the run's applied changes")                          \
+	X(ABORT, "abort the run")                                          \
+	X(EXPORT, "export the case as an evidence bundle")                 \
 	X(QUIT, "quit")
 
 enum tui_req {
@@ -184,6 +191,8 @@ extern const struct tui_view_ops tui_view_help;
 extern const struct tui_view_ops tui_view_text;
 extern const struct tui_view_ops tui_view_cases;
 extern const struct tui_view_ops tui_view_case;
+extern const struct tui_view_ops tui_view_fleet;
+extern const struct tui_view_ops tui_view_runs;
 
 /* Triage ids (taken) from any view: ack, resolve, fp, reopen, suppress. */
 int tui_findings_action(struct tui *t, enum tui_req r, int64_t *ids,
@@ -194,6 +203,8 @@ void tui_findings_clear_selection(struct tui *t);
 int tui_cases_action(struct tui *t, enum tui_req r, int64_t *ids, size_t n);
 /* The dashboard's open-cases lines (view-cases.c). */
 int tui_dashboard_cases(struct tui *t, struct tui_pager *p);
+/* Export case id as an evidence bundle, asking where (view-export.c). */
+int tui_case_export(struct tui *t, int64_t id);
 /* :sort COLUMN on the findings list. */
 int tui_findings_sort(struct tui *t, struct tui_view *v, const char *col);
 
@@ -224,6 +235,9 @@ struct tui_action {
 	const char *status;
 	int (*run)(struct tui *t, struct tui_action *a, const char *reason);
 	char *reason;
+	char *ask_init;       /* the first question's answer, prefilled */
+	/* Sets what once the first answer is known (NULL: the default). */
+	void (*describe)(struct tui_action *a);
 };
 void tui_action_start(struct tui *t, struct tui_action *a);
 

@@ -319,7 +319,7 @@ view_pop(struct tui *t)
 /* The top-level views Tab cycles through. */
 static const struct tui_view_ops *const top_views[] = {
 	&tui_view_dashboard, &tui_view_findings, &tui_view_cases,
-	&tui_view_audit,
+	&tui_view_audit, &tui_view_fleet, &tui_view_runs,
 };
 
 static int
@@ -369,6 +369,8 @@ static const struct {
 	{ "cases", "the cases list" },
 	{ "case", "case N: one case" },
 	{ "audit", "the audit log and chain status" },
+	{ "fleet", "the fleet: hosts, GPUs and tenants" },
+	{ "runs", "playbook runs" },
 	{ "filter", "filter EXPR: filter this view" },
 	{ "sort", "sort COLUMN: severity last_seen id" },
 	{ "help", "the keys" },
@@ -461,6 +463,10 @@ run_command(struct tui *t, const char *line)
 		return switch_top(t, &tui_view_audit);
 	if (strcmp(word, "cases") == 0)
 		return switch_top(t, &tui_view_cases);
+	if (strcmp(word, "fleet") == 0)
+		return switch_top(t, &tui_view_fleet);
+	if (strcmp(word, "runs") == 0)
+		return switch_top(t, &tui_view_runs);
 	if (strcmp(word, "help") == 0) {
 		int rc = tui_view_push(t, &tui_view_help, NULL);
 		return rc ? tui_error(t, rc) : TUI_REDRAW;
@@ -531,6 +537,7 @@ action_free(struct tui_action *a)
 	free(a->confirm_word);
 	free(a->ids);
 	free(a->reason);
+	free(a->ask_init);
 	free(a);
 }
 
@@ -563,6 +570,10 @@ action_describe(struct tui_action *a)
 
 	if (a->what != NULL)
 		return;
+	if (a->describe != NULL) {
+		a->describe(a);
+		return;
+	}
 	fb_buf_addf(&b, "%s %zu finding%s (", a->verb ? a->verb : "change",
 	    a->nids, a->nids == 1 ? "" : "s");
 	for (i = 0; i < a->nids && i < 5; i++)
@@ -597,7 +608,7 @@ tui_action_start(struct tui *t, struct tui_action *a)
 	action_free(t->action);
 	t->action = a;
 	if (a->ask != TUI_ASK_NONE) {
-		prompt_open(t, PROMPT_ASK, a->ask_label, NULL);
+		prompt_open(t, PROMPT_ASK, a->ask_label, a->ask_init);
 		return;
 	}
 	action_next(t, a);
@@ -769,21 +780,31 @@ static void
 draw_title(struct tui *t)
 {
 	static const char *const names[] = { "1 Dashboard", "2 Findings",
-	    "3 Cases", "4 Audit" };
+	    "3 Cases", "4 Audit", "5 Fleet", "6 Runs" };
 	struct tui_view *root = t->view;
-	int x = 0, i, attr = tui_attr(t, TUI_C_TITLE);
+	int x = 0, i, attr = tui_attr(t, TUI_C_TITLE), want, compact;
 	const char *info;
 
 	while (root->prev != NULL)
 		root = root->prev;
+	/* When the tabs and the view's info do not fit, the later tabs
+	 * (from 5) show only their digit unless current. */
+	info = t->view->ops->info ? t->view->ops->info(t->view) : NULL;
+	want = 11 + (info ? 2 + (int)strlen(info) : 0) + (t->view != root ?
+	    4 + (int)strlen(t->view->ops->name) : 0);
+	for (i = 0; i < (int)FB_ARRAY_LEN(names); i++)
+		want += 1 + (int)strlen(names[i]);
+	compact = want > t->cols;
 	x += tui_put(0, x, t->cols - x, " firebreak ", attr | A_BOLD, 0);
-	for (i = 0; i < 4 && x < t->cols; i++) {
+	for (i = 0; i < (int)FB_ARRAY_LEN(names) && x < t->cols; i++) {
 		int cur = top_views[i] == root->ops;
+		char digit[2] = { names[i][0], '\0' };
 
 		if (top_views[i] == &tui_view_cases && !t->has_cases)
 			continue;
 		x += tui_put(0, x, t->cols - x, " ", attr, 0);
-		x += tui_put(0, x, t->cols - x, names[i],
+		x += tui_put(0, x, t->cols - x, compact && i >= 4 && !cur ?
+		    digit : names[i],
 		    cur ? (int)(attr | A_REVERSE | A_BOLD) : attr, 0);
 	}
 	if (t->view != root)
@@ -791,7 +812,6 @@ draw_title(struct tui *t)
 		    "  > ", attr, 0);
 	if (t->view != root)
 		x += tui_put(0, x, t->cols - x, t->view->ops->name, attr | A_BOLD, 0);
-	info = t->view->ops->info ? t->view->ops->info(t->view) : NULL;
 	if (info != NULL && x + 3 < t->cols)
 		x += tui_put(0, x, t->cols - x, "  ", attr, 0),
 		x += tui_put(0, x, t->cols - x, info, attr, 0);
@@ -931,6 +951,10 @@ key_request(struct tui *t, enum tui_req r)
 		return switch_top(t, &tui_view_cases);
 	case TUI_REQ_VIEW_AUDIT:
 		return switch_top(t, &tui_view_audit);
+	case TUI_REQ_VIEW_FLEET:
+		return switch_top(t, &tui_view_fleet);
+	case TUI_REQ_VIEW_RUNS:
+		return switch_top(t, &tui_view_runs);
 	case TUI_REQ_NONE:
 		return TUI_OK;
 	default:
@@ -1145,11 +1169,15 @@ tui_run(struct store *s, const char *view)
 			first = &tui_view_audit;
 		else if (strcmp(view, "cases") == 0)
 			first = &tui_view_cases;
+		else if (strcmp(view, "fleet") == 0)
+			first = &tui_view_fleet;
+		else if (strcmp(view, "runs") == 0)
+			first = &tui_view_runs;
 		else if (strcmp(view, "dashboard") != 0) {
 			if (t.trace)
 				fclose(t.trace);
 			return fb_err(FB_ERR_USAGE, "no view '%s' (dashboard, "
-			    "findings, cases, audit)", view);
+			    "findings, cases, audit, fleet, runs)", view);
 		}
 	}
 	t.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

@@ -452,6 +452,8 @@ case_request(struct tui *t, struct tui_view *tv, enum tui_req r)
 		free(t->view->filter);
 		t->view->filter = xstrdup(arg);
 		return TUI_REDRAW;
+	case TUI_REQ_EXPORT:
+		return tui_case_export(t, v->id);
 	default:
 		return tui_pager_request(t, &v->pager[v->tab], r, t->rows - 3);
 	}

@@ -47,6 +47,7 @@ help_open(struct tui *t, struct tui_view *tv, const char *arg)
 	tui_pager_add_text(&v->pager, TUI_C_TITLE, "Commands (after :)");
 	tui_pager_add_text(&v->pager, TUI_C_NORMAL,
 	    "dashboard  findings [FILTER]  finding N  cases  case N  audit\n"
+	    "fleet  runs\n"
 	    "filter EXPR  sort severity|last_seen|id  help  quit\n");
 	tui_pager_add_text(&v->pager, TUI_C_TITLE, "Filters (after /)");
 	tui_pager_add_text(&v->pager, TUI_C_NORMAL,
