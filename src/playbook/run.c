@@ -1981,7 +1981,7 @@ apply_all(struct eng *e, enum pb_outcome *outcome)
 		batch = st->batch > 0 ? (size_t)st->batch : n;
 		for (i = 0; i < e->npairs && rc == 0; i++) {
 			struct pair *p = &e->pairs[i];
-			int res;
+			int res = PAIR_FAILED;
 
 			if (p->step != (int)si + 1)
 				continue;

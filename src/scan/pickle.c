@@ -39,13 +39,17 @@ enum vkind {
 #define VF_ALIGN 32u   /* dict: numpy_array_alignment_bytes present */
 #define VF_SET 128u    /* a dense memo slot that was written */
 
+/*
+ * 32 bytes: the memo of a big state dict holds millions of these. Lengths
+ * and global indexes fit 32 bits because a walked pickle is under 4 GiB.
+ */
 struct val {
 	uint8_t kind;
 	uint8_t flags;
 	uint32_t itemsize;
-	size_t gidx;
+	uint32_t len;
+	uint32_t gidx;
 	const char *s;
-	size_t len;
 	uint64_t num;
 };
 
@@ -415,7 +419,7 @@ decode_raw_unicode(struct walk *w, const unsigned char *s, size_t n,
 			;
 		if (j == n) {
 			v->s = (const char *)s;
-			v->len = n;
+			v->len = (uint32_t)n;
 			return;
 		}
 	}
@@ -443,7 +447,7 @@ decode_raw_unicode(struct walk *w, const unsigned char *s, size_t n,
 	}
 	o[k] = '\0';
 	v->s = o;
-	v->len = k;
+	v->len = (uint32_t)k;
 }
 
 /*
@@ -462,7 +466,7 @@ decode_string(struct walk *w, const unsigned char *s, size_t n, struct val *v)
 	n -= 2;
 	if (memchr(s, '\\', n) == NULL) {
 		v->s = (const char *)s;
-		v->len = n;
+		v->len = (uint32_t)n;
 		return 0;
 	}
 	o = arena_alloc(w, n);
@@ -511,7 +515,7 @@ decode_string(struct walk *w, const unsigned char *s, size_t n, struct val *v)
 	}
 	o[k] = '\0';
 	v->s = o;
-	v->len = k;
+	v->len = (uint32_t)k;
 	return 0;
 }
 
@@ -562,12 +566,16 @@ make_global(struct walk *w, const char *mod, size_t mlen, const char *name,
 	    size_t nlen, size_t pos, uint8_t op)
 {
 	struct val v = { .kind = V_GLOBAL, .flags = VF_HASG };
+	size_t gi;
 	int is_new;
 
-	v.gidx = scan_global_add(w->r, mod, mlen, name, nlen, w->member,
+	gi = scan_global_add(w->r, mod, mlen, name, nlen, w->member,
 	    w->base + pos, op, w->pol, &is_new);
-	if (v.gidx == SIZE_MAX)
+
+	if (gi == SIZE_MAX || gi > UINT32_MAX)
 		v.flags = 0;
+	else
+		v.gidx = (uint32_t)gi;
 	w->info->nglobals++;
 	return v;
 }
@@ -787,6 +795,13 @@ scan_pickle_one(const unsigned char *p, size_t n, size_t off,
 	struct val v, a, b;
 
 	memset(info, 0, sizeof(*info));
+	if (n > UINT32_MAX) {
+		/* struct val keeps 32-bit lengths */
+		scan_finding_add(r, SCAN_SEV_MEDIUM, SCAN_F_ERROR, "pickle.limit",
+		    member, base + off, "a pickle over 4 GiB is not walked");
+		info->end = off;
+		return;
+	}
 	w.memo_max = w.stack_max = n / 4 > MIN_LIMIT ? n / 4 : MIN_LIMIT;
 	r->npickles++;
 
@@ -978,7 +993,7 @@ scan_pickle_one(const unsigned char *p, size_t n, size_t off,
 			v.kind = (op == 'B' || op == 'C' || op == 0x8e || op == 0x96) ?
 			    V_BYTES : V_STR;
 			v.s = (const char *)p + at + k;
-			v.len = (size_t)l64;
+			v.len = (uint32_t)l64;
 			if (push(&w, v))
 				goto limit;
 			pos = at + (size_t)k + (size_t)l64;
