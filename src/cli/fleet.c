@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "store/cases.h"
+#include "fleet/fetch-store.h"
 #include "fleet/fleet.h"
 #include "json/json.h"
 
@@ -1062,86 +1063,13 @@ out:
 
 /* ---- fetch ------------------------------------------------------------- */
 
-struct fetched {
-	struct fleet_task *t;
-	char *path;
-	char *refused;
-	struct store_blob blob;
-	struct fleet_fetch_file f;
-	int64_t evidence;
-};
-
-struct fetch_ctx {
-	struct fleet_cli *fc;
-	struct fetched *v;
-	size_t n;
-};
-
-static int
-fetch_open(void *ctx, struct fleet_task *t, const char *path, void **sink)
-{
-	struct fetch_ctx *x = ctx;
-	struct store_blob_writer *w;
-	int rc;
-
-	(void)t;
-	(void)path;
-	if ((rc = store_blob_writer_new(x->fc->s, x->fc->max_size, &w)) != 0)
-		return rc;
-	*sink = w;
-	return 0;
-}
-
-static int
-fetch_write(void *sink, const void *p, size_t n)
-{
-	return store_blob_write(sink, p, n);
-}
-
-static void
-fetch_done(void *ctx, struct fleet_task *t, const struct fleet_fetch_file *f,
-    void *sink)
-{
-	struct fetch_ctx *x = ctx;
-	struct fetched *e;
-
-	x->v = xrealloc(x->v, (x->n + 1) * sizeof(*x->v));
-	e = &x->v[x->n++];
-	memset(e, 0, sizeof(*e));
-	e->t = t;
-	e->f = *f;
-	e->path = xstrdup(f->remote_path);
-	e->f.remote_path = e->path;
-	if (f->refused != NULL) {
-		store_blob_writer_abort(sink);
-		e->refused = xstrdup(f->refused);
-	} else if (store_blob_writer_commit(sink, &e->blob) != 0) {
-		e->refused = xasprintf("could not be stored: %s",
-		    fb_errmsg(-FB_ERR_IO));
-	} else if (strcmp(e->blob.sha256, f->sha256) != 0) {
-		/* Two hashes of one stream disagree: never keep that. */
-		e->refused = xstrdup("hash mismatch between the stream and "
-		    "the stored blob");
-	}
-	if (e->refused != NULL)
-		t->nrefused += f->refused == NULL;
-}
-
-static const char *
-base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s && s[1] ? s + 1 : p;
-}
-
 static int
 fleet_fetch(int argc, char **argv)
 {
 	struct fleet_cli fc;
 	struct fleet_opts o;
 	struct fleet_task *t = NULL;
-	struct fetch_ctx x;
+	struct fleet_fetch_store x;
 	struct tally ty;
 	char *detail = NULL;
 	size_t i, nok = 0, nref = 0;
@@ -1170,15 +1098,13 @@ fleet_fetch(int argc, char **argv)
 	fc.pattern = argv[optind];
 	if ((rc = setup(&fc, fc.pattern)) != 0)
 		goto out;
-	x.fc = &fc;
+	x.s = fc.s;
+	x.max_size = fc.max_size;
 	t = tasks_new(&fc, FLEET_OP_FETCH, NULL);
 	for (i = 0; i < fc.n; i++) {
 		t[i].paths = (const char *const *)argv + optind + 1;
 		t[i].npaths = (size_t)(argc - optind - 1);
-		t[i].fetch_open = fetch_open;
-		t[i].fetch_write = fetch_write;
-		t[i].fetched = fetch_done;
-		t[i].ctx = &x;
+		fleet_fetch_store_attach(&x, &t[i]);
 	}
 	opts_from(&fc, &o);
 	o.measure_clock = 1;
@@ -1192,7 +1118,7 @@ fleet_fetch(int argc, char **argv)
 		goto out;
 	rc = record_new_keys(&fc, t);
 	for (i = 0; i < x.n && rc == 0; i++) {
-		struct fetched *e = &x.v[i];
+		struct fleet_fetched *e = &x.v[i];
 		struct store_evidence_in in;
 		char owner[64];
 
@@ -1201,23 +1127,9 @@ fleet_fetch(int argc, char **argv)
 			continue;
 		}
 		nok++;
-		snprintf(owner, sizeof(owner), "%lu:%lu", e->f.uid, e->f.gid);
-		memset(&in, 0, sizeof(in));
+		fleet_fetched_evidence(e, &in, owner);
 		in.case_id = fc.case_id;
-		in.blob = e->blob;
-		in.kind = "file";
-		in.name = base_name(e->path);
-		in.source_host = e->t->host->name;
-		in.host_key = e->t->fingerprint;
-		in.path = e->path;
 		in.collector = "fleet fetch";
-		in.started = e->f.start;
-		in.finished = e->f.end;
-		in.clock_offset_ms = e->t->has_clock_offset ?
-		    e->t->clock_offset_ms : STORE_TIME_UNSET;
-		in.orig_mtime = e->f.mtime;
-		in.orig_mode = (int64_t)e->f.mode;
-		in.orig_owner = owner;
 		in.actor_kind = STORE_ACTOR_HUMAN;
 		rc = store_evidence_add_tx(fc.s, &in, &e->evidence);
 	}
@@ -1262,7 +1174,7 @@ fleet_fetch(int argc, char **argv)
 			}
 		}
 		for (k = 0; k < x.n; k++) {
-			struct fetched *e = &x.v[k];
+			struct fleet_fetched *e = &x.v[k];
 
 			if (e->t != &t[i])
 				continue;
@@ -1330,11 +1242,7 @@ fleet_fetch(int argc, char **argv)
 out:
 	ex = cli_fail(rc);
 done:
-	for (i = 0; i < x.n; i++) {
-		free(x.v[i].path);
-		free(x.v[i].refused);
-	}
-	free(x.v);
+	fleet_fetch_store_release(&x);
 	free(detail);
 	if (t)
 		tasks_free(t, fc.n);

@@ -2,7 +2,8 @@
 # nvidia-smi's XML).
 libfirebreak_a_SOURCES += \
 	src/fleet/fleet.h src/fleet/inventory.c src/fleet/knownhosts.c \
-	src/fleet/ssh.c src/fleet/facts.c
+	src/fleet/ssh.c src/fleet/facts.c \
+	src/fleet/fetch-store.h src/fleet/fetch-store.c
 libfirebreak_a_CFLAGS += $(EXPAT_CFLAGS)
 FB_LIBS += $(EXPAT_LIBS)
 

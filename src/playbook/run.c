@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "filter/filter.h"
+#include "fleet/fetch-store.h"
 #include "fleet/fleet.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
@@ -679,69 +680,6 @@ out:
 
 /* ---- fetch -------------------------------------------------------------- */
 
-struct fetch_file {
-	char *path, *refused;
-	struct store_blob blob;
-	struct fleet_fetch_file f;
-	int64_t evidence;
-};
-
-struct fetch_ctx {
-	struct eng *e;
-	struct fetch_file *v;
-	size_t n;
-};
-
-static int
-fetch_open(void *ctx, struct fleet_task *t, const char *path, void **sink)
-{
-	struct fetch_ctx *x = ctx;
-	struct store_blob_writer *w;
-	int rc;
-
-	(void)t;
-	(void)path;
-	if ((rc = store_blob_writer_new(x->e->s, 1ull << 30, &w)) != 0)
-		return rc;
-	*sink = w;
-	return 0;
-}
-
-static int
-fetch_write(void *sink, const void *p, size_t n)
-{
-	return store_blob_write(sink, p, n);
-}
-
-static void
-fetch_done(void *ctx, struct fleet_task *t, const struct fleet_fetch_file *f,
-    void *sink)
-{
-	struct fetch_ctx *x = ctx;
-	struct fetch_file *ff;
-
-	(void)t;
-	if (x->n >= 10000) {
-		store_blob_writer_abort(sink);
-		return;
-	}
-	x->v = xrealloc(x->v, (x->n + 1) * sizeof(*x->v));
-	ff = &x->v[x->n++];
-	memset(ff, 0, sizeof(*ff));
-	ff->f = *f;
-	ff->path = xstrdup(f->remote_path);
-	ff->f.remote_path = ff->path;
-	if (f->refused != NULL) {
-		store_blob_writer_abort(sink);
-		ff->refused = xstrdup(f->refused);
-	} else if (store_blob_writer_commit(sink, &ff->blob) != 0) {
-		ff->refused = xstrdup("could not be stored");
-	} else if (strcmp(ff->blob.sha256, f->sha256) != 0) {
-		ff->refused = xstrdup("hash mismatch between the stream and "
-		    "the stored blob");
-	}
-}
-
 static int
 call_fetch(struct eng *e, struct fblua_ev *args, char **result)
 {
@@ -750,7 +688,7 @@ call_fetch(struct eng *e, struct fblua_ev *args, char **result)
 	const struct fleet_host *h;
 	struct fleet_task t;
 	struct fleet_opts fo;
-	struct fetch_ctx x;
+	struct fleet_fetch_store x;
 	struct fb_json *j;
 	const char *paths[1];
 	size_t i, nok = 0;
@@ -765,17 +703,16 @@ call_fetch(struct eng *e, struct fblua_ev *args, char **result)
 		return fb_err(FB_ERR_REFUSED, "host '%s' is not one of this "
 		    "run's hosts", hn);
 	memset(&x, 0, sizeof(x));
-	x.e = e;
+	x.s = e->s;
+	x.max_size = 1ull << 30;
+	x.max_files = 10000;
 	memset(&t, 0, sizeof(t));
 	paths[0] = path;
 	t.host = h;
 	t.op = FLEET_OP_FETCH;
 	t.paths = paths;
 	t.npaths = 1;
-	t.fetch_open = fetch_open;
-	t.fetch_write = fetch_write;
-	t.fetched = fetch_done;
-	t.ctx = &x;
+	fleet_fetch_store_attach(&x, &t);
 	opts_init(e, &fo);
 	fo.measure_clock = 1;
 	if ((rc = fleet_run(&t, 1, &fo)) != 0)
@@ -783,31 +720,15 @@ call_fetch(struct eng *e, struct fblua_ev *args, char **result)
 	if ((rc = store_begin(e->s)) != 0)
 		goto out;
 	for (i = 0; i < x.n && rc == 0; i++) {
-		struct fetch_file *ff = &x.v[i];
+		struct fleet_fetched *ff = &x.v[i];
 		struct store_evidence_in in;
 		char owner[64];
-		const char *slash;
 
 		if (ff->refused != NULL)
 			continue;
-		snprintf(owner, sizeof(owner), "%lu:%lu", ff->f.uid, ff->f.gid);
-		slash = strrchr(ff->path, '/');
-		memset(&in, 0, sizeof(in));
+		fleet_fetched_evidence(ff, &in, owner);
 		in.case_id = e->case_id;
-		in.blob = ff->blob;
-		in.kind = "file";
-		in.name = slash && slash[1] ? slash + 1 : ff->path;
-		in.source_host = h->name;
-		in.host_key = t.fingerprint;
-		in.path = ff->path;
 		in.collector = "playbook fetch";
-		in.started = ff->f.start;
-		in.finished = ff->f.end;
-		in.clock_offset_ms = t.has_clock_offset ? t.clock_offset_ms :
-		    STORE_TIME_UNSET;
-		in.orig_mtime = ff->f.mtime;
-		in.orig_mode = (int64_t)ff->f.mode;
-		in.orig_owner = owner;
 		in.note = e->pb->name;
 		in.actor_kind = STORE_ACTOR_PLAYBOOK;
 		rc = store_evidence_add_tx(e->s, &in, &ff->evidence);
@@ -859,11 +780,7 @@ call_fetch(struct eng *e, struct fblua_ev *args, char **result)
 		fb_json_free(j);
 	}
 out:
-	for (i = 0; i < x.n; i++) {
-		free(x.v[i].path);
-		free(x.v[i].refused);
-	}
-	free(x.v);
+	fleet_fetch_store_release(&x);
 	fleet_task_release(&t);
 	return rc;
 }

@@ -28,12 +28,6 @@ store_case_state_valid(const char *name)
 	return 0;
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 static char *
 case_obj(int64_t id)
 {
@@ -134,7 +128,7 @@ case_lookup(struct store *s, int64_t id, char status[16], int64_t *merged)
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return fb_err(FB_ERR_NOENT, "no case %lld", (long long)id);
 	if (status != NULL)
-		snprintf(status, 16, "%s", col_text(st, 0));
+		snprintf(status, 16, "%s", store_col_text(st, 0));
 	if (merged != NULL)
 		*merged = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
@@ -179,8 +173,8 @@ link_one(struct store *s, int64_t id, int64_t fid, const char *reason,
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return fb_err(FB_ERR_NOENT, "no finding %lld", (long long)fid);
 	old = sqlite3_column_int64(st, 0);
-	title = xstrdup(col_text(st, 1));
-	snprintf(when, sizeof(when), "%s", col_text(st, 2));
+	title = xstrdup(store_col_text(st, 1));
+	snprintf(when, sizeof(when), "%s", store_col_text(st, 2));
 	sqlite3_reset(st);
 	if (old == id || (old != 0 && keep_grouped)) {
 		free(title);
@@ -817,15 +811,15 @@ case_rows(struct store *s, sqlite3_stmt *st, store_case_cb cb, void *ctx,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_case_row row = {
 			.id = sqlite3_column_int64(st, 0),
-			.title = col_text(st, 1),
+			.title = store_col_text(st, 1),
 			.severity = sqlite3_column_int(st, 2),
-			.status = col_text(st, 3), .owner = col_text(st, 4),
-			.opened = col_text(st, 5), .opened_by = col_text(st, 6),
-			.updated = col_text(st, 7), .first_event = col_text(st, 8),
-			.first_action = col_text(st, 9),
-			.contained = col_text(st, 10),
-			.eradicated = col_text(st, 11),
-			.recovered = col_text(st, 12), .closed = col_text(st, 13),
+			.status = store_col_text(st, 3), .owner = store_col_text(st, 4),
+			.opened = store_col_text(st, 5), .opened_by = store_col_text(st, 6),
+			.updated = store_col_text(st, 7), .first_event = store_col_text(st, 8),
+			.first_action = store_col_text(st, 9),
+			.contained = store_col_text(st, 10),
+			.eradicated = store_col_text(st, 11),
+			.recovered = store_col_text(st, 12), .closed = store_col_text(st, 13),
 			.merged_into = sqlite3_column_int64(st, 14),
 			.nfindings = sqlite3_column_int64(st, 15),
 			.nevidence = sqlite3_column_int64(st, 16),
@@ -911,7 +905,7 @@ store_case_show_json(struct store *s, int64_t id, char **json)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*json = xstrdup(col_text(st, 0));
+		*json = xstrdup(store_col_text(st, 0));
 	else
 		rc = fb_err(FB_ERR_NOENT, "no case %lld", (long long)id);
 	sqlite3_finalize(st);
@@ -967,14 +961,14 @@ store_case_timeline(struct store *s, int64_t id, store_timeline_cb cb,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_timeline_row row = {
 			.id = sqlite3_column_int64(st, 0),
-			.event_time = col_text(st, 1),
-			.recorded_time = col_text(st, 2),
-			.actor = col_text(st, 3), .actor_kind = col_text(st, 4),
-			.kind = col_text(st, 5), .text = col_text(st, 6),
-			.data = col_text(st, 7),
+			.event_time = store_col_text(st, 1),
+			.recorded_time = store_col_text(st, 2),
+			.actor = store_col_text(st, 3), .actor_kind = store_col_text(st, 4),
+			.kind = store_col_text(st, 5), .text = store_col_text(st, 6),
+			.data = store_col_text(st, 7),
 			.finding = sqlite3_column_int64(st, 8),
 			.evidence = sqlite3_column_int64(st, 9),
-			.reason = col_text(st, 10),
+			.reason = store_col_text(st, 10),
 		};
 		if ((rc = cb(ctx, &row)) != 0)
 			break;
@@ -1019,11 +1013,11 @@ shared_rows(struct store *s, sqlite3_stmt *st,
 		struct store_shared_row row = {
 			.finding = sqlite3_column_int64(st, 0),
 			.severity = sqlite3_column_int(st, 1),
-			.title = col_text(st, 2), .source = col_text(st, 3),
-			.status = col_text(st, 4),
+			.title = store_col_text(st, 2), .source = store_col_text(st, 3),
+			.status = store_col_text(st, 4),
 			.case_id = sqlite3_column_int64(st, 5),
-			.asset_type = col_text(st, 6),
-			.asset_value = col_text(st, 7),
+			.asset_type = store_col_text(st, 6),
+			.asset_value = store_col_text(st, 7),
 		};
 		if ((rc = cb(ctx, &row)) != 0)
 			return rc;

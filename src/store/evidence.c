@@ -338,11 +338,6 @@ fail:
 	return rc;
 }
 
-#define EVIDENCE_COLS                                                       \
-	"e.id,coalesce(e.case_id,0),e.blob,b.size,e.kind,e.name,"           \
-	"e.source_host,e.host_key,e.path,e.command,e.collector,"            \
-	"e.collected_by,e.started_at,e.finished_at,e.clock_offset_ms,"      \
-	"e.orig_mtime,e.orig_mode,e.orig_owner,e.note,e.remote_exec"
 #define EVIDENCE_JSON                                                       \
 	"json_object('id',e.id,'case',e.case_id,'sha256',e.blob,"            \
 	"'size',b.size,'kind',e.kind,'name',e.name,"                         \
@@ -355,43 +350,36 @@ fail:
 	"'orig_owner',e.orig_owner,'note',e.note,"                           \
 	"'remote_exec',e.remote_exec"
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 int
-store_evidence_ls(struct store *s, int64_t case_id, store_evidence_cb cb,
+store_evidence_rows(struct store *s, sqlite3_stmt *st, store_evidence_cb cb,
     void *ctx)
 {
-	sqlite3_stmt *st;
-	int rc, r;
+	int rc = 0, r;
 
-	if ((rc = store_prepare(s, "SELECT " EVIDENCE_COLS " FROM evidence e "
-	    "JOIN blobs b ON b.sha256=e.blob WHERE ?1=0 OR e.case_id=?1 "
-	    "ORDER BY e.id", &st)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, case_id);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_evidence_row row = {
 			.id = sqlite3_column_int64(st, 0),
 			.case_id = sqlite3_column_int64(st, 1),
-			.sha256 = col_text(st, 2),
+			.sha256 = store_col_text(st, 2),
 			.size = sqlite3_column_int64(st, 3),
-			.kind = col_text(st, 4), .name = col_text(st, 5),
-			.source_host = col_text(st, 6),
-			.host_key = col_text(st, 7), .path = col_text(st, 8),
-			.command = col_text(st, 9), .collector = col_text(st, 10),
-			.collected_by = col_text(st, 11),
-			.started = col_text(st, 12), .finished = col_text(st, 13),
+			.kind = store_col_text(st, 4),
+			.name = store_col_text(st, 5),
+			.source_host = store_col_text(st, 6),
+			.host_key = store_col_text(st, 7),
+			.path = store_col_text(st, 8),
+			.command = store_col_text(st, 9),
+			.collector = store_col_text(st, 10),
+			.collected_by = store_col_text(st, 11),
+			.started = store_col_text(st, 12),
+			.finished = store_col_text(st, 13),
 			.clock_offset_ms = sqlite3_column_type(st, 14) ==
 			    SQLITE_NULL ? STORE_TIME_UNSET :
 			    sqlite3_column_int64(st, 14),
-			.orig_mtime = col_text(st, 15),
+			.orig_mtime = store_col_text(st, 15),
 			.orig_mode = sqlite3_column_type(st, 16) == SQLITE_NULL ?
 			    -1 : sqlite3_column_int64(st, 16),
-			.orig_owner = col_text(st, 17), .note = col_text(st, 18),
+			.orig_owner = store_col_text(st, 17),
+			.note = store_col_text(st, 18),
 			.remote_exec = sqlite3_column_int64(st, 19),
 		};
 		if ((rc = cb(ctx, &row)) != 0)
@@ -401,6 +389,21 @@ store_evidence_ls(struct store *s, int64_t case_id, store_evidence_cb cb,
 		rc = store_sqlerr(s, "list evidence");
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int
+store_evidence_ls(struct store *s, int64_t case_id, store_evidence_cb cb,
+    void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(s, "SELECT " STORE_EVIDENCE_COLS " FROM "
+	    "evidence e JOIN blobs b ON b.sha256=e.blob WHERE ?1=0 OR "
+	    "e.case_id=?1 ORDER BY e.id", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	return store_evidence_rows(s, st, cb, ctx);
 }
 
 int
@@ -434,7 +437,7 @@ store_evidence_show_json(struct store *s, int64_t id, char **json)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*json = xstrdup(col_text(st, 0));
+		*json = xstrdup(store_col_text(st, 0));
 	else
 		rc = fb_err(FB_ERR_NOENT, "no evidence %lld", (long long)id);
 	sqlite3_finalize(st);
@@ -506,9 +509,9 @@ custody_check(struct store *s, int64_t evidence, int64_t *bad_seq)
 		return rc;
 	sqlite3_bind_int64(st, 1, evidence);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *canon = col_text(st, 3);
-		const char *stored = col_text(st, 1);
-		const char *p = col_text(st, 2);
+		const char *canon = store_col_text(st, 3);
+		const char *stored = store_col_text(st, 1);
+		const char *p = store_col_text(st, 2);
 
 		fb_sha256_hex(canon, strlen(canon), hash);
 		if (stored == NULL || p == NULL || strcmp(p, prev) != 0 ||
@@ -537,7 +540,7 @@ store_evidence_check(struct store *s,
 	    "b.sha256", &st)) != 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *sha = col_text(st, 0);
+		const char *sha = store_col_text(st, 0);
 		const char *problem = blob_check(s, sha,
 		    sqlite3_column_int64(st, 1));
 
@@ -566,7 +569,7 @@ store_evidence_check(struct store *s,
 		if (bad != 0) {
 			char text[64];
 			struct store_evidence_problem p = {
-				.sha256 = col_text(st, 1), .problem = text,
+				.sha256 = store_col_text(st, 1), .problem = text,
 				.evidence = sqlite3_column_int64(st, 0),
 			};
 			snprintf(text, sizeof(text), "custody chain broken at "

@@ -126,56 +126,20 @@ store_export_findings(struct store *s, int64_t id, int64_t as_of,
 	return rc;
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 int
 store_export_evidence(struct store *s, int64_t id, int64_t as_of,
     store_evidence_cb cb, void *ctx)
 {
 	sqlite3_stmt *st;
-	int rc, r;
+	int rc;
 
-	if ((rc = store_prepare(s, "SELECT e.id,coalesce(e.case_id,0),e.blob,"
-	    "b.size,e.kind,e.name,e.source_host,e.host_key,e.path,e.command,"
-	    "e.collector,e.collected_by,e.started_at,e.finished_at,"
-	    "e.clock_offset_ms,e.orig_mtime,e.orig_mode,e.orig_owner,e.note,"
-	    "e.remote_exec FROM evidence e JOIN blobs b ON b.sha256=e.blob "
-	    "WHERE e.case_id=?1 AND e.created_at<=?2 ORDER BY e.id", &st)) != 0)
+	if ((rc = store_prepare(s, "SELECT " STORE_EVIDENCE_COLS " FROM "
+	    "evidence e JOIN blobs b ON b.sha256=e.blob WHERE e.case_id=?1 AND "
+	    "e.created_at<=?2 ORDER BY e.id", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	bind_as_of(st, 2, as_of);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_evidence_row row = {
-			.id = sqlite3_column_int64(st, 0),
-			.case_id = sqlite3_column_int64(st, 1),
-			.sha256 = col_text(st, 2),
-			.size = sqlite3_column_int64(st, 3),
-			.kind = col_text(st, 4), .name = col_text(st, 5),
-			.source_host = col_text(st, 6),
-			.host_key = col_text(st, 7), .path = col_text(st, 8),
-			.command = col_text(st, 9), .collector = col_text(st, 10),
-			.collected_by = col_text(st, 11),
-			.started = col_text(st, 12), .finished = col_text(st, 13),
-			.clock_offset_ms = sqlite3_column_type(st, 14) ==
-			    SQLITE_NULL ? STORE_TIME_UNSET :
-			    sqlite3_column_int64(st, 14),
-			.orig_mtime = col_text(st, 15),
-			.orig_mode = sqlite3_column_type(st, 16) == SQLITE_NULL ?
-			    -1 : sqlite3_column_int64(st, 16),
-			.orig_owner = col_text(st, 17), .note = col_text(st, 18),
-			.remote_exec = sqlite3_column_int64(st, 19),
-		};
-		if ((rc = cb(ctx, &row)) != 0)
-			break;
-	}
-	if (rc == 0 && r != SQLITE_DONE && r != SQLITE_ROW)
-		rc = store_sqlerr(s, "list evidence");
-	sqlite3_finalize(st);
-	return rc;
+	return store_evidence_rows(s, st, cb, ctx);
 }
 
 int
@@ -226,8 +190,8 @@ store_export_audit_json(struct store *s, int64_t id, int64_t as_of,
 		    &st)) != 0)
 			return rc;
 		sqlite3_bind_int64(st, 1, hseq);
-		if (sqlite3_step(st) == SQLITE_ROW && col_text(st, 0) != NULL)
-			snprintf(head_hash, FB_SHA256_HEX, "%s", col_text(st, 0));
+		if (sqlite3_step(st) == SQLITE_ROW && store_col_text(st, 0) != NULL)
+			snprintf(head_hash, FB_SHA256_HEX, "%s", store_col_text(st, 0));
 		sqlite3_finalize(st);
 	}
 	*head_seq = hseq;

@@ -7,12 +7,6 @@
 #include "store/playbook.h"
 #include "store/store-int.h"
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 static void
 now_text(char out[FB_TIME_LEN])
 {
@@ -179,24 +173,24 @@ run_rows(struct store *s, sqlite3_stmt *st, store_run_cb cb, void *ctx,
 		memset(&r, 0, sizeof(r));
 		r.id = sqlite3_column_int64(st, 0);
 		r.case_id = sqlite3_column_int64(st, 1);
-		r.playbook = col_text(st, 2);
-		r.source_path = col_text(st, 3);
-		r.source_sha256 = col_text(st, 4);
-		r.params = col_text(st, 5);
-		r.pattern = col_text(st, 6);
-		r.hosts = col_text(st, 7);
-		r.state = col_text(st, 8);
+		r.playbook = store_col_text(st, 2);
+		r.source_path = store_col_text(st, 3);
+		r.source_sha256 = store_col_text(st, 4);
+		r.params = store_col_text(st, 5);
+		r.pattern = store_col_text(st, 6);
+		r.hosts = store_col_text(st, 7);
+		r.state = store_col_text(st, 8);
 		r.dry_run = sqlite3_column_int(st, 9);
-		r.plan = col_text(st, 10);
-		r.plan_sha256 = col_text(st, 11);
-		r.approved_sha256 = col_text(st, 12);
-		r.approved_by = col_text(st, 13);
-		r.approved_at = col_text(st, 14);
-		r.actor = col_text(st, 15);
-		r.created_at = col_text(st, 16);
-		r.updated_at = col_text(st, 17);
-		r.finished_at = col_text(st, 18);
-		r.error = col_text(st, 19);
+		r.plan = store_col_text(st, 10);
+		r.plan_sha256 = store_col_text(st, 11);
+		r.approved_sha256 = store_col_text(st, 12);
+		r.approved_by = store_col_text(st, 13);
+		r.approved_at = store_col_text(st, 14);
+		r.actor = store_col_text(st, 15);
+		r.created_at = store_col_text(st, 16);
+		r.updated_at = store_col_text(st, 17);
+		r.finished_at = store_col_text(st, 18);
+		r.error = store_col_text(st, 19);
 		r.n_pairs = sqlite3_column_int64(st, 20);
 		r.n_done = sqlite3_column_int64(st, 21);
 		r.n_unchanged = sqlite3_column_int64(st, 22);
@@ -305,7 +299,7 @@ store_run_show_json(struct store *s, int64_t id, char **json)
 	sqlite3_bind_int64(st, 1, id);
 	x = sqlite3_step(st);
 	if (x == SQLITE_ROW) {
-		*json = xstrdup(col_text(st, 0));
+		*json = xstrdup(store_col_text(st, 0));
 		rc = 0;
 	} else if (x == SQLITE_DONE) {
 		rc = fb_err(FB_ERR_NOENT, "no run %lld", (long long)id);
@@ -392,15 +386,15 @@ store_run_steps(struct store *s, int64_t run, store_run_step_cb cb, void *ctx)
 		r.id = sqlite3_column_int64(st, 0);
 		r.run_id = sqlite3_column_int64(st, 1);
 		r.step = sqlite3_column_int(st, 2);
-		r.name = col_text(st, 3);
-		r.host = col_text(st, 4);
-		r.state = col_text(st, 5);
-		r.planned = col_text(st, 6);
-		r.result = col_text(st, 7);
-		r.error = col_text(st, 8);
+		r.name = store_col_text(st, 3);
+		r.host = store_col_text(st, 4);
+		r.state = store_col_text(st, 5);
+		r.planned = store_col_text(st, 6);
+		r.result = store_col_text(st, 7);
+		r.error = store_col_text(st, 8);
 		r.applies = sqlite3_column_int64(st, 9);
-		r.started_at = col_text(st, 10);
-		r.finished_at = col_text(st, 11);
+		r.started_at = store_col_text(st, 10);
+		r.finished_at = store_col_text(st, 11);
 		if ((rc = cb(ctx, &r)) != 0)
 			break;
 	}

@@ -12,12 +12,6 @@
 #include "json/json.h"
 #include "store/store-int.h"
 
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 static void
 bind_time(sqlite3_stmt *st, int i, int64_t t)
 {
@@ -53,12 +47,12 @@ store_key_ls(struct store *s,
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_key_row row = {
-			.id = col(st, 0), .kind = col(st, 1), .owner = col(st, 2),
-			.status = col(st, 3), .first_seen = col(st, 4),
-			.last_seen = col(st, 5),
+			.id = store_col_text(st, 0), .kind = store_col_text(st, 1), .owner = store_col_text(st, 2),
+			.status = store_col_text(st, 3), .first_seen = store_col_text(st, 4),
+			.last_seen = store_col_text(st, 5),
 			.requests = sqlite3_column_int64(st, 6),
-			.revoked_at = col(st, 7), .revoked_by = col(st, 8),
-			.revoke_reason = col(st, 9),
+			.revoked_at = store_col_text(st, 7), .revoked_by = store_col_text(st, 8),
+			.revoke_reason = store_col_text(st, 9),
 			.revoke_case = sqlite3_column_int64(st, 10),
 		};
 		if ((rc = cb(ctx, &row)) != 0)
@@ -105,7 +99,7 @@ store_key_revoke(struct store *s, const char *id, const char *reason,
 		goto fail;
 	store_bind_text(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW &&
-	    strcmp(col(st, 0), "revoked") == 0) {
+	    strcmp(store_col_text(st, 0), "revoked") == 0) {
 		rc = fb_err(FB_ERR_EXIST, "key '%s' is already revoked", id);
 		goto fail;
 	}
@@ -198,10 +192,10 @@ store_keys_revoked(struct store *s,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t t = 0;
 
-		if (col(st, 1) == NULL ||
-		    fb_time_parse(col(st, 1), &t, NULL) != 0)
+		if (store_col_text(st, 1) == NULL ||
+		    fb_time_parse(store_col_text(st, 1), &t, NULL) != 0)
 			t = 0;
-		if ((rc = cb(ctx, col(st, 0), t)) != 0)
+		if ((rc = cb(ctx, store_col_text(st, 0), t)) != 0)
 			break;
 	}
 	if (rc == 0 && r != SQLITE_DONE)
@@ -310,7 +304,7 @@ store_model_status(struct store *s, const char *name, const char *version,
 		    "'firebreak model ls')", name, version);
 		goto fail;
 	}
-	from = xstrdup(col(st, 0));
+	from = xstrdup(store_col_text(st, 0));
 	sqlite3_finalize(st);
 	if ((rc = store_prepare(s, "UPDATE models SET status=?1, status_at=?2, "
 	    "status_by=?3 WHERE name=?4 AND version=?5", &st)) != 0)
@@ -362,11 +356,11 @@ store_model_ls(struct store *s,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_model_row row = {
 			.id = sqlite3_column_int64(st, 0),
-			.name = col(st, 1), .version = col(st, 2),
-			.sha256 = col(st, 3), .location = col(st, 4),
-			.provenance = col(st, 5), .status = col(st, 6),
-			.registered_at = col(st, 7),
-			.registered_by = col(st, 8), .status_at = col(st, 9),
+			.name = store_col_text(st, 1), .version = store_col_text(st, 2),
+			.sha256 = store_col_text(st, 3), .location = store_col_text(st, 4),
+			.provenance = store_col_text(st, 5), .status = store_col_text(st, 6),
+			.registered_at = store_col_text(st, 7),
+			.registered_by = store_col_text(st, 8), .status_at = store_col_text(st, 9),
 		};
 		if ((rc = cb(ctx, &row)) != 0)
 			break;
@@ -412,7 +406,7 @@ store_gw_state_load(struct store *s,
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_gw_state g = {
-			.kind = col(st, 0), .subject = col(st, 1),
+			.kind = store_col_text(st, 0), .subject = store_col_text(st, 1),
 			.window = sqlite3_column_int64(st, 2),
 			.n_windows = sqlite3_column_int64(st, 3),
 			.req_mean = sqlite3_column_double(st, 4),
@@ -429,7 +423,7 @@ store_gw_state_load(struct store *s,
 			.o_auth = sqlite3_column_int64(st, 15),
 			.o_revoked = sqlite3_column_int64(st, 16),
 			.o_reported = sqlite3_column_int64(st, 17),
-			.o_samples = col(st, 18),
+			.o_samples = store_col_text(st, 18),
 			.o_assumed_utc = sqlite3_column_int(st, 19),
 		};
 		if ((rc = cb(ctx, &g)) != 0)

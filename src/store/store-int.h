@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/cases.h"
 
 #define STORE_STMT_CACHE 32
 #define STORE_ASSET_CACHE 1021
@@ -37,9 +38,27 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
 int store_exec(struct store *s, const char *sql);
 /* Bind text or NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* A text column, or NULL. */
+static inline const char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
 /* Run a statement whose rows are single JSON texts, one callback each. */
 int store_json_rows(struct store *s, sqlite3_stmt *st, store_json_cb cb,
     void *ctx);
+
+/*
+ * evidence.c: the columns of an evidence row (evidence e JOIN blobs b), and
+ * the one reader of them: steps st, calls cb per row, finalizes st.
+ */
+#define STORE_EVIDENCE_COLS                                                 \
+	"e.id,coalesce(e.case_id,0),e.blob,b.size,e.kind,e.name,"           \
+	"e.source_host,e.host_key,e.path,e.command,e.collector,"            \
+	"e.collected_by,e.started_at,e.finished_at,e.clock_offset_ms,"      \
+	"e.orig_mtime,e.orig_mode,e.orig_owner,e.note,e.remote_exec"
+int store_evidence_rows(struct store *s, sqlite3_stmt *st,
+    store_evidence_cb cb, void *ctx);
 
 /*
  * A cached statement for static SQL text, reset and cleared of bindings;
