@@ -30,7 +30,7 @@ tmux_start() {
 	tm -f "$TEST_TMP/tmux.conf" new-session -d -x "$w" -y "$h" -s fb "$*"
 }
 tmux_keys() { tm send-keys -t fb "$@"; }
-tmux_type() { tm send-keys -t fb -l "$1"; }
+tmux_type() { tm send-keys -t fb -l -- "$1"; }
 tmux_capture() { tm capture-pane -p -t fb; }
 tmux_fmt() { tm display-message -p -t fb "$1"; }
 tmux_resize() { tm resize-window -t fb -x "$1" -y "$2"; }

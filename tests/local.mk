@@ -32,7 +32,7 @@ SHELL_TESTS = \
 	tests/tui.t \
 	tests/tui-term.t \
 	tests/tui-keys.t \
-	tests/tui-cases.t tests/tui-views.t \
+	tests/tui-cases.t tests/tui-views.t tests/tui-playbooks.t \
 	tests/console-store.t \
 	tests/case.t \
 	tests/evidence.t \

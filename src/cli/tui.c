@@ -51,7 +51,7 @@ tui_cmd_run(int argc, char **argv)
 
 const struct cli_command cli_cmd_tui = {
 	"tui", "the console (the default on a terminal)",
-	"usage: firebreak tui [dashboard|findings|cases|audit|fleet|runs]\n"
+	"usage: firebreak tui [dashboard|findings|cases|audit|fleet|runs|playbooks]\n"
 	"       firebreak tui --keys | --keys-mdoc\n"
 	"\n"
 	"Open the console on the workspace; `firebreak` with no arguments on a\n"

@@ -200,8 +200,10 @@ tui_pager_draw(struct tui *t, struct tui_pager *p, int y, int h)
 		size_t k = p->top + (size_t)i;
 
 		if (k < p->n) {
+			int a = p->attrs[k];
 			int used = tui_put(y + i, 0, t->cols, p->text[k],
-			    tui_attr(t, p->attrs[k]), 0);
+			    tui_attr(t, a & ~TUI_A_CURSOR) | ((a & TUI_A_CURSOR) ?
+			    (int)(A_REVERSE | A_BOLD) : 0), a & TUI_A_CURSOR);
 			tui_clear_line(y + i, used, 0);
 		} else
 			tui_clear_line(y + i, 0, 0);

@@ -54,11 +54,14 @@ static const struct tui_keymap keymap[] = {
 	{ '4', "4", TUI_REQ_VIEW_AUDIT },
 	{ '5', "5", TUI_REQ_VIEW_FLEET },
 	{ '6', "6", TUI_REQ_VIEW_RUNS },
+	{ '7', "7", TUI_REQ_VIEW_PLAYBOOKS },
 	{ 'A', "A", TUI_REQ_APPROVE },
 	{ 'R', "R", TUI_REQ_RESUME },
 	{ 'U', "U", TUI_REQ_UNDO },
 	{ 'X', "X", TUI_REQ_ABORT },
 	{ 'E', "E", TUI_REQ_EXPORT },
+	{ 'd', "d", TUI_REQ_DRY_RUN },
+	{ 'x', "x", TUI_REQ_RUN },
 	{ 'Q', "Q", TUI_REQ_QUIT },
 };
 

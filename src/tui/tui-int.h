@@ -44,11 +44,14 @@
 	X(VIEW_AUDIT, "audit log")                                          \
 	X(VIEW_FLEET, "fleet: hosts, reachability, GPUs and tenants")      \
 	X(VIEW_RUNS, "playbook runs")                                      \
+	X(VIEW_PLAYBOOKS, "playbooks: pick one, fill in its parameters, run it") \
 	X(APPROVE, "approve the run's plan (type the playbook's name)")      \
 	X(RESUME, "resume an interrupted or failed run")                   \
 	X(UNDO, "undo the run's applied changes")                          \
 	X(ABORT, "abort the run")                                          \
 	X(EXPORT, "export the case as an evidence bundle")                 \
+	X(DRY_RUN, "plan the playbook on its hosts, changing nothing")     \
+	X(RUN, "run the playbook (destructive steps wait for approval)")   \
 	X(QUIT, "quit")
 
 enum tui_req {
@@ -149,6 +152,8 @@ struct tui_pager {
 	size_t n, cap;
 	size_t top;
 };
+/* A pager line's attribute with this bit is drawn as the cursor. */
+#define TUI_A_CURSOR 0x100
 void tui_pager_clear(struct tui_pager *p);
 /* Add untrusted text (split on newlines, sanitized) with an attribute. */
 void tui_pager_add(struct tui_pager *p, int attr, const char *fmt, ...)
@@ -193,6 +198,8 @@ extern const struct tui_view_ops tui_view_cases;
 extern const struct tui_view_ops tui_view_case;
 extern const struct tui_view_ops tui_view_fleet;
 extern const struct tui_view_ops tui_view_runs;
+extern const struct tui_view_ops tui_view_playbooks;
+extern const struct tui_view_ops tui_view_playbook;
 
 /* Triage ids (taken) from any view: ack, resolve, fp, reopen, suppress. */
 int tui_findings_action(struct tui *t, enum tui_req r, int64_t *ids,
@@ -205,6 +212,20 @@ int tui_cases_action(struct tui *t, enum tui_req r, int64_t *ids, size_t n);
 int tui_dashboard_cases(struct tui *t, struct tui_pager *p);
 /* Export case id as an evidence bundle, asking where (view-export.c). */
 int tui_case_export(struct tui *t, int64_t id);
+/* Push the view of run id (view-runs.c). */
+int tui_run_push(struct tui *t, int64_t id);
+/*
+ * Step aside for the playbook engine (view-runs.c): the console leaves
+ * the terminal, fn runs there as it would under `firebreak` (its plan,
+ * progress and questions print there; SIGINT stops it between hosts and
+ * leaves the run resumable), then the console comes back after Enter.
+ * title is printed first; fn's status is returned.
+ */
+struct pb_opts;
+typedef int (*tui_engine_fn)(struct tui *t, void *ctx,
+    const struct pb_opts *po, int *outcome);
+int tui_engine(struct tui *t, const char *title, tui_engine_fn fn,
+    void *ctx, int *outcome);
 /* :sort COLUMN on the findings list. */
 int tui_findings_sort(struct tui *t, struct tui_view *v, const char *col);
 
@@ -238,6 +259,9 @@ struct tui_action {
 	char *ask_init;       /* the first question's answer, prefilled */
 	/* Sets what once the first answer is known (NULL: the default). */
 	void (*describe)(struct tui_action *a);
+	int ask_only;         /* run as soon as the first question is
+	                         answered: no reason, no confirmation */
+	int ask_empty_ok;     /* an empty answer is an answer */
 };
 void tui_action_start(struct tui *t, struct tui_action *a);
 

@@ -319,7 +319,7 @@ view_pop(struct tui *t)
 /* The top-level views Tab cycles through. */
 static const struct tui_view_ops *const top_views[] = {
 	&tui_view_dashboard, &tui_view_findings, &tui_view_cases,
-	&tui_view_audit, &tui_view_fleet, &tui_view_runs,
+	&tui_view_audit, &tui_view_fleet, &tui_view_runs, &tui_view_playbooks,
 };
 
 static int
@@ -371,6 +371,7 @@ static const struct {
 	{ "audit", "the audit log and chain status" },
 	{ "fleet", "the fleet: hosts, GPUs and tenants" },
 	{ "runs", "playbook runs" },
+	{ "playbooks", "playbooks: pick, fill in, run" },
 	{ "filter", "filter EXPR: filter this view" },
 	{ "sort", "sort COLUMN: severity last_seen id" },
 	{ "help", "the keys" },
@@ -467,6 +468,8 @@ run_command(struct tui *t, const char *line)
 		return switch_top(t, &tui_view_fleet);
 	if (strcmp(word, "runs") == 0)
 		return switch_top(t, &tui_view_runs);
+	if (strcmp(word, "playbooks") == 0)
+		return switch_top(t, &tui_view_playbooks);
 	if (strcmp(word, "help") == 0) {
 		int rc = tui_view_push(t, &tui_view_help, NULL);
 		return rc ? tui_error(t, rc) : TUI_REDRAW;
@@ -695,13 +698,16 @@ prompt_key(struct tui *t, int isfn, wint_t wc)
 					break;
 				}
 				a->arg = v;
-			} else if (line[0] == '\0') {
+			} else if (line[0] == '\0' && !a->ask_empty_ok) {
 				tui_message(t, 1, "an answer is needed; Esc cancels");
 				break;
 			}
 			free(a->answer);
 			a->answer = xstrdup(line);
-			action_next(t, a);
+			if (a->ask_only)
+				f = action_run(t);
+			else
+				action_next(t, a);
 			break;
 		}
 		case PROMPT_REASON:
@@ -780,7 +786,7 @@ static void
 draw_title(struct tui *t)
 {
 	static const char *const names[] = { "1 Dashboard", "2 Findings",
-	    "3 Cases", "4 Audit", "5 Fleet", "6 Runs" };
+	    "3 Cases", "4 Audit", "5 Fleet", "6 Runs", "7 Playbooks" };
 	struct tui_view *root = t->view;
 	int x = 0, i, attr = tui_attr(t, TUI_C_TITLE), want, compact;
 	const char *info;
@@ -788,13 +794,16 @@ draw_title(struct tui *t)
 	while (root->prev != NULL)
 		root = root->prev;
 	/* When the tabs and the view's info do not fit, the later tabs
-	 * (from 5) show only their digit unless current. */
+	 * (from 5) show only their digit unless current; when that is not
+	 * enough, every tab but the current one does. */
 	info = t->view->ops->info ? t->view->ops->info(t->view) : NULL;
 	want = 11 + (info ? 2 + (int)strlen(info) : 0) + (t->view != root ?
 	    4 + (int)strlen(t->view->ops->name) : 0);
-	for (i = 0; i < (int)FB_ARRAY_LEN(names); i++)
+	for (i = 0, compact = 0; i < (int)FB_ARRAY_LEN(names); i++) {
 		want += 1 + (int)strlen(names[i]);
-	compact = want > t->cols;
+		compact += i >= 4 ? (int)strlen(names[i]) - 1 : 0;
+	}
+	compact = want > t->cols ? (want - compact > t->cols ? 2 : 1) : 0;
 	x += tui_put(0, x, t->cols - x, " firebreak ", attr | A_BOLD, 0);
 	for (i = 0; i < (int)FB_ARRAY_LEN(names) && x < t->cols; i++) {
 		int cur = top_views[i] == root->ops;
@@ -803,7 +812,8 @@ draw_title(struct tui *t)
 		if (top_views[i] == &tui_view_cases && !t->has_cases)
 			continue;
 		x += tui_put(0, x, t->cols - x, " ", attr, 0);
-		x += tui_put(0, x, t->cols - x, compact && i >= 4 && !cur ?
+		x += tui_put(0, x, t->cols - x, compact && (i >= 4 ||
+		    compact == 2) && !cur ?
 		    digit : names[i],
 		    cur ? (int)(attr | A_REVERSE | A_BOLD) : attr, 0);
 	}
@@ -955,6 +965,8 @@ key_request(struct tui *t, enum tui_req r)
 		return switch_top(t, &tui_view_fleet);
 	case TUI_REQ_VIEW_RUNS:
 		return switch_top(t, &tui_view_runs);
+	case TUI_REQ_VIEW_PLAYBOOKS:
+		return switch_top(t, &tui_view_playbooks);
 	case TUI_REQ_NONE:
 		return TUI_OK;
 	default:
@@ -1173,11 +1185,13 @@ tui_run(struct store *s, const char *view)
 			first = &tui_view_fleet;
 		else if (strcmp(view, "runs") == 0)
 			first = &tui_view_runs;
+		else if (strcmp(view, "playbooks") == 0)
+			first = &tui_view_playbooks;
 		else if (strcmp(view, "dashboard") != 0) {
 			if (t.trace)
 				fclose(t.trace);
 			return fb_err(FB_ERR_USAGE, "no view '%s' (dashboard, "
-			    "findings, cases, audit, fleet, runs)", view);
+			    "findings, cases, audit, fleet, runs, playbooks)", view);
 		}
 	}
 	t.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <term.h>
 
 #include "playbook/playbook.h"
 #include "store/playbook.h"
@@ -166,46 +167,51 @@ on_sigint(int sig)
 	interrupted = 1;
 }
 
-/*
- * Give the terminal to the engine (its progress and questions appear
- * there, as with the CLI), then take it back after Enter.
- */
-static int
-run_engine(struct tui *t, struct tui_action *a, const char *reason)
+static const char *
+outcome_text(int o)
+{
+	switch (o) {
+	case PB_DONE: return "Done";
+	case PB_PLANNED: return "Planned; nothing changed";
+	case PB_AWAITING: return "Waiting for approval of the plan";
+	case PB_PARTIAL: return "Stopped: some hosts failed, were not reached "
+	    "or were not started; R resumes";
+	default: return "Failed";
+	}
+}
+
+int
+tui_engine(struct tui *t, const char *title, tui_engine_fn fn, void *ctx,
+    int *outcome)
 {
 	struct pb_opts po;
 	struct sigaction sa, old;
-	enum pb_outcome out = PB_FAILED;
-	char line[64];
+	char line[64], *safe = tui_safe(title);
 	int rc;
 
-	(void)reason;
 	memset(&po, 0, sizeof(po));
 	po.out = stdout;
 	interrupted = 0;
 	po.interrupted = &interrupted;
+	*outcome = PB_FAILED;
 	def_prog_mode();
 	endwin();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, &old);
-	printf("\n%s\n", a->what);
+	/* A clean screen: nothing of an earlier hand-off is left to misread. */
+	if (clear_screen != NULL)
+		putp(clear_screen);
 	fflush(stdout);
-	switch (a->verb[0]) {
-	case 'a':
-		rc = pb_approve(t->store, a->arg, a->answer, &po, &out);
-		break;
-	case 'r':
-		rc = pb_resume(t->store, a->arg, &po, &out);
-		break;
-	default:
-		rc = pb_undo(t->store, a->arg, &po, &out);
-		break;
-	}
+	printf("%s\n(Ctrl-C stops between hosts; the run stays "
+	    "resumable)\n\n", safe);
+	free(safe);
+	fflush(stdout);
+	rc = fn(t, ctx, &po, outcome);
 	if (rc != 0)
 		printf("firebreak: %s\n", fb_errmsg(rc));
-	printf("\nrun %lld: %s. Press Enter to return to the console.",
-	    (long long)a->arg, rc == 0 ? "finished" : "stopped");
+	printf("\n%s. Press Enter to return to the console.",
+	    outcome_text(*outcome));
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		clearerr(stdin);
@@ -213,6 +219,39 @@ run_engine(struct tui *t, struct tui_action *a, const char *reason)
 	reset_prog_mode();
 	clearok(curscr, TRUE);
 	refresh();
+	return rc;
+}
+
+static int
+engine_call(struct tui *t, void *ctx, const struct pb_opts *po, int *outcome)
+{
+	struct tui_action *a = ctx;
+	enum pb_outcome out = PB_FAILED;
+	int rc;
+
+	switch (a->verb[0]) {
+	case 'a':
+		rc = pb_approve(t->store, a->arg, a->answer, po, &out);
+		break;
+	case 'r':
+		rc = pb_resume(t->store, a->arg, po, &out);
+		break;
+	default:
+		rc = pb_undo(t->store, a->arg, po, &out);
+		break;
+	}
+	*outcome = (int)out;
+	return rc;
+}
+
+/* approve, resume or undo through the engine, on the terminal. */
+static int
+run_engine(struct tui *t, struct tui_action *a, const char *reason)
+{
+	int out, rc;
+
+	(void)reason;
+	rc = tui_engine(t, a->what, engine_call, a, &out);
 	if (rc != 0) {
 		if (out == PB_AWAITING)
 			tui_message(t, 1, "run %lld is awaiting approval again: "
@@ -487,6 +526,15 @@ static const struct tui_view_ops tui_view_run = {
 	"run", run_open, run_close, run_reload, run_draw, run_request, NULL,
 	run_info, NULL,
 };
+
+int
+tui_run_push(struct tui *t, int64_t id)
+{
+	char arg[32];
+
+	snprintf(arg, sizeof(arg), "%lld", (long long)id);
+	return tui_view_push(t, &tui_view_run, arg);
+}
 
 /* ---- the list's view -------------------------------------------------- */
 
