@@ -44,4 +44,22 @@ test_expect_success 'it exports a signed bundle of case 1 that verifies' '
 	expect_grep "signed by responder@demo.invalid" v
 '
 
+# As root with sshd the demo has a loopback fleet; ./dev demo brings it up
+# again (fleet-up.sh) for the console's fleet and playbooks views.
+if [ -f "$TEST_TMP/demo/fleet/inventory" ]; then
+	test_expect_success 'fleet-up.sh brings the demo fleet back; stop.sh stops it' '
+		export FIREBREAK_INVENTORY="$TEST_TMP/demo/fleet/inventory" &&
+		sh "$FB_SRCDIR/tests/fixtures/demo/fleet-up.sh" "$TEST_TMP/demo" >up &&
+		expect_grep "3 hosts up" up &&
+		fb fleet exec gpu -- cat /srv/models/mistral-7b/v3/model.safetensors >ex 2>&1 ||
+			{ sh "$TEST_TMP/demo/fleet/stop.sh"; cat ex; exit 1; }
+		sh "$TEST_TMP/demo/fleet/stop.sh" &&
+		expect_eq "$(grep -c "^mistral weights v3" ex)" 3 &&
+		sleep 0.5 && ! fb fleet exec gpu -- true >down 2>&1 &&
+		expect_eq "$(grep -c "unreachable: cannot connect" down)" 3
+	'
+elif [ "${FIREBREAK_REQUIRE_ALL:-}" = 1 ]; then
+	test_expect_success 'the demo has its loopback fleet' 'cat log; false'
+fi
+
 test_done

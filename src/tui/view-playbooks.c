@@ -303,8 +303,37 @@ struct form {
 	struct tui_pager pager;
 	char *params_json;        /* the parameters as the run gets them */
 	char *params_error;
+	int width;                /* the screen's, when last read */
 	char info[48];
 };
+
+/* text in lines of at most width bytes, broken at spaces where it can. */
+static void
+add_wrapped(struct tui_pager *p, int attr, const char *text, int width)
+{
+	size_t w = width > 20 ? (size_t)width : 20;
+
+	while (*text != '\0') {
+		size_t n = strcspn(text, "\n"), cut = n;
+
+		if (n > w) {
+			cut = w;
+			while (cut > w / 2 && text[cut] != ' ')
+				cut--;
+			if (text[cut] != ' ')
+				cut = w;
+		}
+		tui_pager_add(p, attr, "%.*s", (int)cut, text);
+		text += cut;
+		if (cut == n) {           /* the end of a line */
+			if (*text == '\n')
+				text++;
+		} else {                  /* a break inside one */
+			while (*text == ' ')
+				text++;
+		}
+	}
+}
 
 static char **
 field_value(struct form *v, const char *name)
@@ -404,7 +433,7 @@ form_build(struct form *v)
 	tui_pager_add(p, TUI_C_TITLE, "playbook %s", pb->name);
 	tui_pager_add(p, TUI_C_DIM, "  %s (%s, sha256 %.12s)", v->e.path,
 	    origin(v->e.path), pb->sha256);
-	tui_pager_add_text(p, TUI_C_NORMAL, nz(pb->description));
+	add_wrapped(p, TUI_C_NORMAL, nz(pb->description), v->width - 1);
 	tui_pager_add_text(p, TUI_C_NORMAL, "");
 	tui_pager_add(p, TUI_C_TITLE, "Parameters (Enter sets the one under "
 	    "the cursor; an empty answer means its default)");
@@ -484,7 +513,7 @@ form_reload(struct tui *t, struct tui_view *tv)
 	struct form *v = tv->data;
 	char *path = xstrdup(v->e.path);
 
-	(void)t;
+	v->width = t->cols;
 	entry_clear(&v->e);
 	entry_load(&v->e, path);
 	free(path);
