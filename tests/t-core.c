@@ -1,8 +1,10 @@
 /* t-core.c: buffers, time, hashing, terminal-safe text, JSON writer. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "json/json.h"
@@ -135,6 +137,43 @@ test_json(void)
 	free(s);
 }
 
+/* A mapped file cut short by someone else reads as zeros, and says so. */
+static void
+test_map_shrink(void)
+{
+	char path[] = "/tmp/fb-t-core-map.XXXXXX";
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)pg * 4;
+	char *data = xmalloc(len);
+	struct fb_map m, m2;
+	const volatile char *p;
+	int fd, fd2;
+
+	memset(data, 'A', len);
+	fd = mkstemp(path);
+	ok(fd >= 0 && write(fd, data, len) == (ssize_t)len, "a 4-page file");
+	ok(fb_map_file(fd, len, 0, &m) == 0, "mapped");
+	p = m.base;
+	ok(p[len - 1] == 'A' && !fb_map_shrunk(&m), "its last byte reads");
+	fd2 = open(path, O_WRONLY);
+	ok(fd2 >= 0 && ftruncate(fd2, pg) == 0, "another writer cuts it to "
+	    "one page");
+	ok(p[0] == 'A', "the page still in the file reads");
+	ok(p[2 * pg + 7] == 0 && p[len - 1] == 0, "pages past the new end read "
+	    "as zeros, no SIGBUS");
+	ok(fb_map_shrunk(&m), "and the mapping says it shrank");
+	ok(fb_map_file(fd, (size_t)pg, 0, &m2) == 0 && !fb_map_shrunk(&m2),
+	    "a second mapping is not marked");
+	fb_map_release(&m);
+	ok(!fb_map_shrunk(&m) && m.base == NULL, "released");
+	fb_map_release(&m2);
+	ok(fb_map_file(fd, 0, 0, &m2) == -FB_ERR_INVAL, "an empty map is refused");
+	close(fd2);
+	close(fd);
+	unlink(path);
+	free(data);
+}
+
 int
 main(void)
 {
@@ -142,5 +181,6 @@ main(void)
 	test_time();
 	test_buf_hash();
 	test_json();
+	test_map_shrink();
 	return done_testing();
 }

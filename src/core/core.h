@@ -184,6 +184,20 @@ void fb_actor_get(struct fb_actor *a);
 
 /* ---- files ------------------------------------------------------------- */
 /* mkdir -p with mode for the directories it creates. */
+/*
+ * A read-only mapping of len bytes of fd (map.c). If the file shrinks
+ * while mapped, reading past its new end sees zeros instead of raising
+ * SIGBUS, and fb_map_shrunk() says so: check it before trusting the bytes.
+ */
+struct fb_map {
+	void *base;
+	size_t len;
+	int slot;
+};
+int fb_map_file(int fd, size_t len, int populate, struct fb_map *m);
+int fb_map_shrunk(const struct fb_map *m);
+void fb_map_release(struct fb_map *m);
+
 int fb_mkdirs(const char *path, unsigned mode);
 /* The directory holding firebreak's lua/ and playbooks/. Borrowed. */
 const char *fb_datadir(void);

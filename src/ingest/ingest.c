@@ -718,7 +718,7 @@ out:
 struct input {
 	const char *data;
 	size_t len;
-	void *map;        /* mmap'd regular file */
+	struct fb_map map;  /* a regular file, mapped (slot -1: none) */
 	struct fb_buf buf;  /* or read into memory (stdin, pipes) */
 };
 
@@ -729,6 +729,7 @@ input_open(const char *path, uint64_t limit, struct input *in)
 	int fd, rc = 0;
 
 	memset(in, 0, sizeof(*in));
+	in->map.slot = -1;
 	fb_buf_init(&in->buf);
 	if (strcmp(path, "-") == 0) {
 		if ((rc = fb_buf_read_file(&in->buf, "-", limit)) != 0)
@@ -753,17 +754,17 @@ input_open(const char *path, uint64_t limit, struct input *in)
 			    (unsigned long long)st.st_size,
 			    (unsigned long long)limit);
 		else if (st.st_size > 0) {
-			in->map = mmap(NULL, (size_t)st.st_size, PROT_READ,
-			    MAP_PRIVATE, fd, 0);
-			if (in->map == MAP_FAILED) {
-				in->map = NULL;
-				rc = fb_err(FB_ERR_IO, "cannot map '%s': %s",
-				    path, strerror(errno));
+			/* A log truncated by rotation while it is read
+			 * reads as zeros, then is refused (ingest_input). */
+			rc = fb_map_file(fd, (size_t)st.st_size, 0, &in->map);
+			if (rc != 0) {
+				rc = fb_err(-rc, "cannot map '%s': %s", path,
+				    fb_errmsg(rc));
 			} else {
-				madvise(in->map, (size_t)st.st_size,
+				madvise(in->map.base, in->map.len,
 				    MADV_SEQUENTIAL);
-				in->data = in->map;
-				in->len = (size_t)st.st_size;
+				in->data = in->map.base;
+				in->len = in->map.len;
 			}
 		} else
 			in->data = "";
@@ -783,8 +784,7 @@ input_open(const char *path, uint64_t limit, struct input *in)
 static void
 input_close(struct input *in)
 {
-	if (in->map != NULL)
-		munmap(in->map, in->len);
+	fb_map_release(&in->map);
 	fb_buf_release(&in->buf);
 }
 
@@ -828,6 +828,7 @@ ingest_buffer(struct store *s, const char *name, const void *data,
 
 	memset(r, 0, sizeof(*r));
 	memset(&in, 0, sizeof(in));
+	in.map.slot = -1;
 	fb_buf_init(&in.buf);
 	in.data = data;
 	in.len = len;
@@ -968,6 +969,11 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 	}
 	if (run.store_err != 0)
 		rc = run.store_err;
+	/* Zeros read past a cut-short file's end are not the input. */
+	if (fb_map_shrunk(&inp->map))
+		rc = fb_err(FB_ERR_IO, "'%s' shrank while it was read (a log "
+		    "rotated by truncation?); nothing was kept, ingest it "
+		    "again", path);
 	/* An adapter that raises rejects the input (exit 3), as a parse
 	 * error does: a report with a field of the wrong type is bad input. */
 	if (rc == -FB_ERR_LUA)

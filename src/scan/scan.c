@@ -510,8 +510,8 @@ scan_file(const char *path, const struct scan_options *opts,
 	  struct scan_result *r)
 {
 	struct stat st;
-	void *map;
-	int fd, rc = 0;
+	struct fb_map map;
+	int fd, rc = 0, shrunk;
 
 	set_path(r, path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -550,20 +550,20 @@ scan_file(const char *path, const struct scan_options *opts,
 		close(fd);
 		return fb_err(FB_ERR_LIMIT, "'%s' is too large to map", path);
 	}
-	/*
-	 * A file truncated by another process while mapped raises SIGBUS;
-	 * scanning files being written is not supported.
-	 */
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ,
-	    MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	/* A file that shrinks while mapped reads as zeros, then is refused. */
+	rc = fb_map_file(fd, (size_t)st.st_size, 1, &map);
 	close(fd);
-	if (map == MAP_FAILED)
-		return open_err(path, errno);
-	(void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	if (rc != 0)
+		return fb_err(-rc, "cannot map '%s': %s", path, fb_errmsg(rc));
+	(void)madvise(map.base, map.len, MADV_SEQUENTIAL);
 	if (opts == NULL || !opts->no_hash)
-		fb_sha256_hex(map, (size_t)st.st_size, r->sha256);
-	scan_bytes(map, (size_t)st.st_size, (uint64_t)st.st_size, path, opts, r);
-	munmap(map, (size_t)st.st_size);
+		fb_sha256_hex(map.base, map.len, r->sha256);
+	scan_bytes(map.base, map.len, (uint64_t)st.st_size, path, opts, r);
+	shrunk = fb_map_shrunk(&map);
+	fb_map_release(&map);
+	if (shrunk)
+		return fb_err(FB_ERR_IO, "'%s' shrank while it was being "
+		    "scanned; scan it again once nothing writes it", path);
 	scan_result_finish(r);
 	return 0;
 }
