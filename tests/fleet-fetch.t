@@ -18,7 +18,9 @@ export FIREBREAK_WORKSPACE="$WS"
 fb case new "model tampering" >/dev/null
 
 ev="$(fleet_dir gpu-01)/srv/data/ev"
-mkdir -p "$ev/sub"
+mkdir -p "$ev/sub/deeper"
+echo "nested" >"$ev/sub/deeper/nested.log"
+echo "one down" >"$ev/sub/s.txt"
 echo "loss 0.12" >"$ev/train.log"
 head -c 5000 /dev/urandom >"$ev/model.bin"
 head -c 3000 /dev/urandom >"$ev/big.bin"
@@ -37,7 +39,8 @@ touch "$TEST_TMP/before"
 test_expect_code 4 'fetch a directory: regular files in, the rest refused' '
 	fb fleet fetch "gpu-0*" /srv/data/ev --case 1 --max-size 4000 --json >out; rc=$?;
 	jq -r "select(.status==\"fetched\" and .host==\"gpu-01\")|.path" out | sort >got &&
-	printf "%s\n" /srv/data/ev/... /srv/data/ev/big.bin /srv/data/ev/train.log | sort >want &&
+	printf "%s\n" /srv/data/ev/... /srv/data/ev/big.bin /srv/data/ev/train.log \
+		/srv/data/ev/sub/s.txt /srv/data/ev/sub/deeper/nested.log | sort >want &&
 	diff want got &&
 	expect_eq "$(jq -r "select(.host==\"gpu-02\" and .status==\"fetched\")|.path" out)" /srv/data/ev/train.log &&
 	exit $rc
@@ -48,9 +51,24 @@ test_expect_success 'each refusal says why' '
 	expect_grep "shadow-link a symbolic link" r &&
 	expect_grep "/up a symbolic link" r &&
 	expect_grep "fifo not a regular file" r &&
-	expect_grep "sub a directory" r &&
 	expect_grep "model.bin over the size limit (5000 bytes > 4000)" r &&
 	expect_eq "$(grep -c "control characters" r)" 2
+'
+
+test_expect_code 4 '--depth 1 reads the named directory'"'"'s entries only' '
+	fb fleet fetch gpu-01 /srv/data/ev --case 1 --depth 1 --max-size 4000 --json >d1; rc=$?;
+	expect_eq "$(jq -r "select(.path==\"/srv/data/ev/sub\")|.reason" d1)" \
+		"a directory deeper than the fetch depth (1)" &&
+	! grep -q "nested.log" d1 && grep -q "train.log" d1 && exit $rc
+'
+
+test_expect_code 6 'a directory past 10000 entries: the rest is listed as not read' '
+	d="$(fleet_dir gpu-01)/srv/data/many" && mkdir -p "$d" &&
+	(cd "$d" && seq 1 10005 | split -l 1 -a 5 - f) &&
+	fb fleet fetch gpu-01 /srv/data/many --case 1 --max-size 0 --json >m; rc=$?;
+	expect_eq "$(grep -c "over the size limit" m)" 10000 &&
+	expect_eq "$(jq -r "select(.path==\"/srv/data/many\")|.reason" m)" \
+		"5 entries not read: a fetch takes at most 10000" && exit $rc
 '
 
 test_expect_success 'stored bytes match the host file, by hash' '
@@ -86,7 +104,7 @@ test_expect_success 'an over-limit file is refused without reading it' '
 
 test_expect_success 'the fetch is audited and on the case timeline' '
 	fb audit ls --json | jq -c "select(.action==\"fleet.fetch\")" >a &&
-	expect_eq "$(jq -s length a)" 2 &&
+	expect_eq "$(jq -s length a)" 4 &&
 	fb case timeline 1 >tl &&
 	expect_grep "collected from gpu-01: /srv/data/ev/train.log" tl
 '

@@ -28,6 +28,7 @@ struct fleet_cli {
 	int64_t case_id;
 	uint64_t max_output;
 	uint64_t max_size;
+	int depth;
 	struct fleet_inventory *inv;
 	size_t *idx;
 	size_t n;
@@ -57,6 +58,7 @@ enum {
 	OPT_ACCEPT_NEW,
 	OPT_MAX_OUTPUT,
 	OPT_MAX_SIZE,
+	OPT_DEPTH,
 };
 
 static const struct option common_longopts[] = {
@@ -69,6 +71,7 @@ static const struct option common_longopts[] = {
 	{ "accept-new", no_argument, NULL, OPT_ACCEPT_NEW },
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -120,6 +123,7 @@ common_opts(struct fleet_cli *fc, int argc, char **argv)
 	fc->connect_timeout = 10;
 	fc->max_output = 1u << 20;
 	fc->max_size = 1ull << 30;
+	fc->depth = 8;
 	while ((c = cli_getopt(argc, argv, "i:j:", common_longopts)) != -1) {
 		switch (c) {
 		case 'i': fc->inventory = optarg; break;
@@ -159,6 +163,10 @@ common_opts(struct fleet_cli *fc, int argc, char **argv)
 				cli_error("invalid --max-size '%s'", optarg);
 				return cli_usage();
 			}
+			break;
+		case OPT_DEPTH:
+			if (parse_int_opt("--depth", optarg, 1, 64, &fc->depth))
+				return cli_usage();
 			break;
 		case 'h': return 0;
 		default: return FB_EXIT_USAGE;
@@ -372,6 +380,7 @@ opts_from(struct fleet_cli *fc, struct fleet_opts *o)
 	o->connect_timeout = fc->connect_timeout;
 	o->max_output = fc->max_output;
 	o->max_fetch = fc->max_size;
+	o->max_depth = fc->depth;
 	o->known = fc->known;
 	o->accept_new = fc->accept_new;
 	o->progress = progress;
@@ -1270,6 +1279,7 @@ const struct cli_command cli_cmd_fleet = {
 	"       firebreak fleet exec PATTERN [-j N] [--timeout S] [--case N] [--json]\n"
 	"                 [--accept-new] [--max-output SIZE] -- COMMAND...\n"
 	"       firebreak fleet fetch PATTERN REMOTE_PATH... --case N [--max-size SIZE]\n"
+	"                 [--depth N]\n"
 	"       firebreak fleet facts [PATTERN] [--json]\n"
 	"\n"
 	"Hosts come from an Ansible INI inventory: -i FILE, FIREBREAK_INVENTORY,\n"
@@ -1289,6 +1299,8 @@ const struct cli_command cli_cmd_fleet = {
 	"  --connect-timeout S    connect, handshake and login (default 10)\n"
 	"  --max-output SIZE      stdout and stderr kept per host (default 1M)\n"
 	"  --max-size SIZE        fetch: largest file taken (default 1G)\n"
+	"  --depth N              fetch: directory levels read below a named\n"
+	"                         directory (default 8; 1: its entries only)\n"
 	"  --case N               exec: the transcript becomes evidence of case N\n"
 	"  --accept-new           trust unknown host keys and record them\n"
 	"  --json                 JSON Lines, one object per host\n"

@@ -210,6 +210,8 @@ struct fleet_opts {
 	int keepalive;            /* seconds between keepalives (15) */
 	size_t max_output;        /* per stream (1 MiB) */
 	uint64_t max_fetch;       /* per file (1 GiB) */
+	int max_depth;            /* directory levels a fetch reads below a
+	                             named directory (8); 1: its entries only */
 	int retries;              /* handshake retries on banner loss (4) */
 	int measure_clock;        /* exec `date` first to measure the offset */
 	int accept_new;           /* go on with unknown keys (task->accepted_new) */

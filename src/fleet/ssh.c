@@ -67,7 +67,7 @@ enum fstate {
 struct fetch_item {
 	char *path;
 	int has_attrs;
-	int from_dir;
+	int depth;                /* 0: named; n: n levels below a named dir */
 	LIBSSH2_SFTP_ATTRIBUTES attrs;
 	char *refused;
 };
@@ -105,6 +105,8 @@ struct fleet_conn {
 	struct fetch_item *items;
 	size_t nitems, item;
 	size_t dir_insert;
+	size_t nentries;          /* items taken from directories */
+	size_t dir_cut;           /* entries of this directory left out */
 	void *sink;
 	struct fb_sha256 *hfile;
 	uint64_t got;
@@ -160,6 +162,7 @@ fleet_opts_init(struct fleet_opts *o)
 	o->keepalive = 15;
 	o->max_output = 1u << 20;
 	o->max_fetch = 1ull << 30;
+	o->max_depth = 8;
 	o->retries = 4;
 }
 
@@ -812,7 +815,7 @@ name_is_safe(const char *n, size_t len)
 }
 
 static void
-item_add(struct fleet_conn *c, size_t at, const char *path, int from_dir,
+item_add(struct fleet_conn *c, size_t at, const char *path, int depth,
     const LIBSSH2_SFTP_ATTRIBUTES *a, const char *refused)
 {
 	struct fetch_item *it;
@@ -823,7 +826,7 @@ item_add(struct fleet_conn *c, size_t at, const char *path, int from_dir,
 	it = &c->items[at];
 	memset(it, 0, sizeof(*it));
 	it->path = xstrdup(path);
-	it->from_dir = from_dir;
+	it->depth = depth;
 	if (a != NULL) {
 		it->attrs = *a;
 		it->has_attrs = 1;
@@ -917,13 +920,16 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 			} else if (LIBSSH2_SFTP_S_ISLNK(m)) {
 				refuse(c, it, "a symbolic link (not "
 				    "followed)");
-			} else if (LIBSSH2_SFTP_S_ISDIR(m) && !it->from_dir) {
+			} else if (LIBSSH2_SFTP_S_ISDIR(m) &&
+			    it->depth < o->max_depth) {
+				/* Its entries go right after it: depth first. */
 				c->fs = FS_OPENDIR;
 				c->dir_insert = c->item + 1;
 				continue;
 			} else if (LIBSSH2_SFTP_S_ISDIR(m)) {
-				refuse(c, it, "a directory (fetch reads "
-				    "one level)");
+				snprintf(why, sizeof(why), "a directory deeper "
+				    "than the fetch depth (%d)", o->max_depth);
+				refuse(c, it, why);
 			} else if (!LIBSSH2_SFTP_S_ISREG(m)) {
 				refuse(c, it, "not a regular file");
 			} else if (it->attrs.filesize > o->max_fetch) {
@@ -972,10 +978,12 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 				fb_buf_addstr(&p, it->path);
 				if (p.len == 0 || p.data[p.len - 1] != '/')
 					fb_buf_addch(&p, '/');
-				if (c->nitems - c->item > FETCH_MAX_ENTRIES) {
+				if (c->nentries >= FETCH_MAX_ENTRIES) {
+					c->dir_cut++;
 					fb_buf_release(&p);
 					continue;
 				}
+				c->nentries++;
 				if (!name_is_safe(name, (size_t)r)) {
 					/* Recorded sanitized, never used. */
 					struct fb_buf safe = FB_BUF_INIT;
@@ -983,13 +991,13 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 					fb_sanitize(&safe, name, (size_t)r, 0);
 					fb_buf_add(&p, safe.data, safe.len);
 					fb_buf_release(&safe);
-					item_add(c, c->dir_insert++, p.data, 1,
-					    &a, "a name with control characters, "
-					    "'/' or invalid UTF-8");
+					item_add(c, c->dir_insert++, p.data,
+					    it->depth + 1, &a, "a name with control "
+					    "characters, '/' or invalid UTF-8");
 				} else {
 					fb_buf_add(&p, name, (size_t)r);
-					item_add(c, c->dir_insert++, p.data, 1,
-					    &a, NULL);
+					item_add(c, c->dir_insert++, p.data,
+					    it->depth + 1, &a, NULL);
 				}
 				fb_buf_release(&p);
 				continue;
@@ -1002,6 +1010,16 @@ sftp_step(struct fleet_conn *c, const struct fleet_opts *o)
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return 0;
 			c->fh = NULL;
+			if (c->dir_cut > 0) {
+				char why[128];
+
+				snprintf(why, sizeof(why), "%zu entr%s not read: "
+				    "a fetch takes at most %d", c->dir_cut,
+				    c->dir_cut == 1 ? "y" : "ies",
+				    FETCH_MAX_ENTRIES);
+				c->dir_cut = 0;
+				refuse(c, it, why);
+			}
 			c->item++;      /* the directory itself is not a file */
 			c->fs = FS_ITEM;
 			continue;
