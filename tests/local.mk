@@ -24,7 +24,7 @@ SHELL_TESTS = \
 	tests/config.t \
 	tests/migrate.t \
 	tests/concurrency.t \
-	tests/ingest.t \
+	tests/ingest.t tests/ingest-scope.t \
 	tests/formats.t \
 	tests/formats-gen.t \
 	tests/filter.t \

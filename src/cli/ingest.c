@@ -71,6 +71,19 @@ report(const char *path, const struct ingest_result *r, int json)
 }
 
 static int
+scope_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 1024 || !fb_utf8_valid(s, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
 ingest_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -78,6 +91,7 @@ ingest_run(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list-formats", no_argument, NULL, 'L' },
+		{ "scope", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ingest_opts o = { 0 };
@@ -90,12 +104,26 @@ ingest_run(int argc, char **argv)
 		case 'F': o.force = 1; break;
 		case 'j': json = 1; break;
 		case 'L': return cli_fail(ingest_formats_print());
+		case 'S':
+			if (!scope_ok(optarg)) {
+				cli_error("--scope wants 1 to 1024 bytes of "
+				    "UTF-8 text without control characters");
+				return cli_usage();
+			}
+			o.scope = optarg;
+			break;
 		case 'h': return 0;
 		default: return FB_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		cli_error("nothing to ingest: give FILE... or - for stdin");
+		return cli_usage();
+	}
+	if (o.scope != NULL && argc - optind > 1) {
+		cli_error("--scope says what one input covers: give one FILE "
+		    "(each later input of the format would resolve what the "
+		    "earlier one found)");
 		return cli_usage();
 	}
 	if ((rc = cli_open_store(0, &s)) != 0)
@@ -144,6 +172,7 @@ ingest_formats_print(void)
 const struct cli_command cli_cmd_ingest = {
 	"ingest", "findings from reports and logs",
 	"usage: firebreak ingest [-f FORMAT] [--force] [--json] FILE... | -\n"
+	"       firebreak ingest --scope NAME [-f FORMAT] [--force] [--json] FILE | -\n"
 	"       firebreak ingest --list-formats\n"
 	"\n"
 	"Read each report or log (- is standard input), detect its format\n"
@@ -154,6 +183,10 @@ const struct cli_command cli_cmd_ingest = {
 	"\n"
 	"  -f, --format FORMAT  skip detection (see --list-formats)\n"
 	"      --force          ingest identical bytes again\n"
+	"      --scope NAME     the input is all its tool found in NAME (a repo,\n"
+	"                       a host, an image): open findings of NAME that an\n"
+	"                       earlier input of the format brought and this one\n"
+	"                       lacks are resolved\n"
 	"  -j, --json           one JSON line of counts per input\n"
 	"      --list-formats   the adapters available\n"
 	"\n"

@@ -58,6 +58,7 @@ struct run {
 	int64_t max_findings;
 	size_t max_record;
 	struct ingest_result *r;
+	const struct ingest_opts *o;
 	struct scope_seen scopes[MAX_SCOPES];
 	size_t nscopes;
 	int store_err;         /* a store failure inside the emit callback */
@@ -498,6 +499,8 @@ normalize(struct run *run, struct fblua_ev *ev, struct norm *n)
 	f->title = str_field(ev, "title", MAX_TITLE, &bad);
 	f->detail = str_field(ev, "detail", MAX_DETAIL, &bad);
 	f->scope = str_field(ev, "scope", 1024, &bad);
+	if (run->o != NULL && run->o->scope != NULL)
+		f->scope = run->o->scope;   /* ingest --scope wins */
 	if (bad)
 		return reject(n, "%s", "a text field is not a bounded UTF-8 "
 		    "string");
@@ -638,6 +641,10 @@ on_emit(void *ud, struct fblua_ev *ev)
 	/* emit{ scope = "...", source = "..." } with no title declares the
 	 * scope a report covers, even when it holds no finding. */
 	declared = fblua_ev_str(ev, "declare_scope", NULL);
+	if (declared != NULL && run->o != NULL && run->o->scope != NULL) {
+		free(n);            /* ingest --scope speaks for the input */
+		return 0;
+	}
 	if (declared != NULL) {
 		const char *src = fblua_ev_str(ev, "source", NULL);
 		note_scope(run, src ? src : run->ad->name, declared);
@@ -849,6 +856,7 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 	int rc, in_tx = 0;
 
 	memset(&run, 0, sizeof(run));
+	run.o = o;
 	fb_buf_init(&run.raw);
 	fb_buf_init(&run.masked);
 	fb_sha256_hex(in.data, in.len, r->sha256);
@@ -987,12 +995,17 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 		}
 		goto out;
 	}
+	if (o != NULL && o->scope != NULL)
+		rc = store_ingest_resolve_scope(s, run.ingest_id, NULL,
+		    run.ad->name, o->scope, &r->counts);
 	for (i = 0; i < run.nscopes && rc == 0; i++)
 		rc = store_ingest_resolve_scope(s, run.ingest_id,
-		    run.scopes[i].source, run.scopes[i].scope, &r->counts);
+		    run.scopes[i].source, NULL, run.scopes[i].scope,
+		    &r->counts);
 	if (rc == 0)
-		rc = store_ingest_finish(s, run.ingest_id, &rec,
-		    run.nscopes ? run.scopes[0].scope : NULL, &r->counts);
+		rc = store_ingest_finish(s, run.ingest_id, &rec, o->scope ?
+		    o->scope : run.nscopes ? run.scopes[0].scope : NULL,
+		    &r->counts);
 	if (rc == 0) {
 		rc = store_commit(s);
 		in_tx = 0;

@@ -17,6 +17,12 @@
 struct ingest_opts {
 	const char *format;   /* -f: skip detection */
 	int force;            /* ingest identical bytes again */
+	/*
+	 * --scope: the input is all its tool found in this scope. Every
+	 * finding gets it, and earlier open findings of the scope that an
+	 * input of the same format brought and this one lacks are resolved.
+	 */
+	const char *scope;
 	/* progress: called now and then with bytes done of total (0 if unknown) */
 	void (*progress)(void *ud, uint64_t done, uint64_t total);
 	void *progress_ud;

@@ -60,26 +60,33 @@ store_ingest_start(struct store *s, const struct store_ingest *in, int64_t *id)
 
 int
 store_ingest_resolve_scope(struct store *s, int64_t ingest_id,
-    const char *source, const char *scope, struct store_ingest_counts *c)
+    const char *source, const char *format, const char *scope,
+    struct store_ingest_counts *c)
 {
+	/* Which earlier findings the ingest speaks for: a source's, or
+	 * those a format brought (ingest --scope). */
+	const char *by = source != NULL ? "source=?3" :
+	    "last_ingest IN (SELECT id FROM ingests WHERE format=?3)";
 	sqlite3_stmt *st;
-	char now[FB_TIME_LEN], *reason;
+	char now[FB_TIME_LEN], *reason, *sql;
 	int rc;
 
 	if (scope == NULL || *scope == '\0')
 		return 0;
 	/* Linked findings the source resolves: on their case's timeline. */
-	if ((rc = store_prepare(s, "INSERT INTO case_events(case_id,event_time,"
+	sql = xasprintf("INSERT INTO case_events(case_id,event_time,"
 	    "recorded_time,actor,actor_kind,kind,text,finding) SELECT case_id,"
 	    "?2,?2,source,'ingest','finding_status','finding #'||id||' resolved "
 	    "by its source (absent from ingest #'||?5||' of the same scope)',id "
-	    "FROM findings WHERE source=?3 AND scope=?4 AND last_ingest < ?5 "
-	    "AND status IN ('open','acknowledged') AND case_id IS NOT NULL",
-	    &st)) != 0)
+	    "FROM findings WHERE %s AND scope=?4 AND last_ingest < ?5 "
+	    "AND status IN ('open','acknowledged') AND case_id IS NOT NULL", by);
+	rc = store_prepare(s, sql, &st);
+	free(sql);
+	if (rc != 0)
 		return rc;
 	fb_time_fmt(fb_time_now(), now);
 	store_bind_text(st, 2, now);
-	store_bind_text(st, 3, source);
+	store_bind_text(st, 3, source != NULL ? source : format);
 	store_bind_text(st, 4, scope);
 	sqlite3_bind_int64(st, 5, ingest_id);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
@@ -87,17 +94,19 @@ store_ingest_resolve_scope(struct store *s, int64_t ingest_id,
 	sqlite3_finalize(st);
 	if (rc != 0)
 		return rc;
-	if ((rc = store_prepare(s, "UPDATE findings SET status='resolved', "
+	sql = xasprintf("UPDATE findings SET status='resolved', "
 	    "status_reason=?1, status_by='source', status_at=?2 WHERE "
-	    "source=?3 AND scope=?4 AND last_ingest < ?5 AND status IN "
-	    "('open','acknowledged')", &st)) != 0)
+	    "%s AND scope=?4 AND last_ingest < ?5 AND status IN "
+	    "('open','acknowledged')", by);
+	rc = store_prepare(s, sql, &st);
+	free(sql);
+	if (rc != 0)
 		return rc;
-	fb_time_fmt(fb_time_now(), now);
 	reason = xasprintf("absent from ingest #%lld of the same scope",
 	    (long long)ingest_id);
 	store_bind_text(st, 1, reason);
 	store_bind_text(st, 2, now);
-	store_bind_text(st, 3, source);
+	store_bind_text(st, 3, source != NULL ? source : format);
 	store_bind_text(st, 4, scope);
 	sqlite3_bind_int64(st, 5, ingest_id);
 	if (sqlite3_step(st) != SQLITE_DONE)

@@ -156,12 +156,14 @@ int store_ingest_find(struct store *s, const char *sha256, int64_t *id);
 int store_ingest_start(struct store *s, const struct store_ingest *in,
     int64_t *id);
 /*
- * Resolve, by source, in-scope findings that this ingest did not repeat:
- * open or acknowledged findings of source and scope whose last ingest is
- * older. Adds to c->n_resolved.
+ * Resolve in-scope findings that this ingest did not repeat: open or
+ * acknowledged findings of scope whose last ingest is older, and of
+ * source (when not NULL), else brought by an ingest of format. Adds to
+ * c->n_resolved.
  */
 int store_ingest_resolve_scope(struct store *s, int64_t ingest_id,
-    const char *source, const char *scope, struct store_ingest_counts *c);
+    const char *source, const char *format, const char *scope,
+    struct store_ingest_counts *c);
 /* Write the counts and scope, and the ingest's one audit row. */
 int store_ingest_finish(struct store *s, int64_t ingest_id,
     const struct store_ingest *in, const char *scope,
