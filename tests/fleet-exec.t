@@ -110,6 +110,20 @@ test_expect_success '--case: each transcript is evidence on the timeline' '
 	expect_grep "fleet exec on 3 hosts: uname -n" tl
 '
 
+test_expect_code 4 'SIGINT: the running host finishes, the rest never start and say so' '
+	rm -f "$(fleet_dir gpu-01)/srv/data/started";
+	"$FB_BIN" fleet exec "gpu-0[1-4]" -j 1 --json -- \
+		"touch /srv/data/started; sleep 2; echo finished" >si 2>sie & pid=$!;
+	i=0; while [ ! -e "$(fleet_dir gpu-01)/srv/data/started" ] && [ $i -lt 300 ]; do
+		sleep 0.1; i=$((i + 1)); done;
+	kill -INT $pid; wait $pid; rc=$?;
+	expect_eq "$(jq -r "select(.host==\"gpu-01\")|.stdout" si)" finished &&
+	expect_eq "$(jq -r "select(.error==\"interrupted before it started\")|.host" si | tr "\n" " ")" \
+		"gpu-02 gpu-03 gpu-04 " &&
+	[ ! -e "$(fleet_dir gpu-02)/srv/data/started" ] &&
+	exit $rc
+'
+
 test_expect_code 2 'usage: the command goes after --' '
 	fb fleet exec all true
 '
