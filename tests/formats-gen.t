@@ -205,7 +205,8 @@ test_expect_success 'the demo reports: every format ingests, Trivy and Grype sha
 	FIREBREAK_WORKSPACE=$dws/ws && export FIREBREAK_WORKSPACE &&
 	fb init >/dev/null &&
 	sh "$FB_SRCDIR/tests/fixtures/demo/demo-formats.sh" "$FB_BIN" "$dws" >log 2>&1 || { cat log; exit 1; } &&
-	expect_eq "$(grep -c "^ingested" log)" 12 &&
+	expect_eq "$(grep -c "^ingested" log)" 13 &&
+	expect_grep "codeql-serving-next.sarif.* (sarif): 0 new, 27 repeat, 3 resolved" log &&
 	for a in trivy grype sarif osv-scanner pip-audit falco alertmanager cyclonedx modelscan garak; do
 		expect_grep "($a): [1-9]" log || exit 1
 	done &&

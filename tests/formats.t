@@ -130,6 +130,11 @@ test_expect_success 'trivy and grype: the scanned image is an asset (image ID)' 
 	expect_eq "$(img_findings "$ws" grype)" "$(jq ".matches | length" "$S/grype/realworld-0.94-epss.json")"
 '
 
+test_expect_success 'grype: the scan time (descriptor, after the matches) is each event time' '
+	want=$(jq -r ".descriptor.timestamp | sub(\"\\\\.[0-9]+Z$\"; \"Z\")" "$S/grype/realworld-0.94-epss.json") &&
+	expect_eq "$(sql "$TEST_TMP/img" "SELECT DISTINCT event_time FROM findings WHERE source=\"grype\"")" "$want"
+'
+
 test_expect_success 'cyclonedx: the ML-BOM model card is a model asset, no finding' '
 	ws=$TEST_TMP/cdx && fb -w "$ws" init >/dev/null &&
 	f=$S/cyclonedx/spec-valid-ml-bom-1.6.json &&

@@ -930,6 +930,9 @@ ingest_input(struct store *s, const char *path, struct input *inp,
 			.func = "prescan",
 			.record_path = run.ad->prescan,
 			.context = (const char *const *)run.ad->context,
+			/* sees the context values found after the records */
+			.finish = fblua_has_function(L, run.ad->script,
+			    "prescan_finish") ? "prescan_finish" : NULL,
 		};
 
 		rc = fblua_stream_buf(L, &ps, in.data, in.len, NULL);

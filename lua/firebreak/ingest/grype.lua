@@ -15,9 +15,11 @@ local M = {
   description = "Grype JSON (grype -o json)",
   record_path = "matches.*",
   prescan_path = "source",
+  context = { "scanned=descriptor.timestamp" },
 }
 
 local SRC = nil   -- the report's source object, from the prescan
+local SCANNED = nil -- descriptor.timestamp, from the prescan
 
 function M.detect(sample)
   local c, p = fmt.first(sample)
@@ -37,6 +39,10 @@ end
 
 function M.prescan(rec, ctx)
   if type(rec) == "table" then SRC = rec end
+end
+
+function M.prescan_finish(ctx)
+  SCANNED = fmt.time(ctx.scanned)
 end
 
 local sev = {
@@ -114,7 +120,7 @@ function M.parse_record(m, ctx, emit)
   local severity = sev[v.severity] or "medium"
   emit {
     source = "grype", kind = "vulnerability", rule_id = id,
-    title = title, severity = severity,
+    title = title, severity = severity, event_time = SCANNED,
     detail = fmt.lines({
       str(v.description, 8192),
       "package: " .. fmt.join(" ", name, ver, str(a.type, 64), purl),
