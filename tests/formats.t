@@ -108,6 +108,18 @@ test_expect_success 'sarif: suppressions become false_positive, per SARIF status
 		"$(jq "[.runs[].results[] | select(any(.suppressions[]?; (.status // \"accepted\") == \"accepted\"))] | length" "$f")"
 '
 
+test_expect_success 'sarif: a suppression taken back reopens; a person'"'"'s triage stays' '
+	ws=$TEST_TMP/sup && f=$S/sarif/spec-suppressions.sarif &&
+	n=$(nstatus "$ws" false_positive) &&
+	id=$(sql "$ws" "SELECT min(id) FROM findings WHERE status=\"open\"") &&
+	fb -w "$ws" finding fp "$id" --reason "reviewed: test code" >/dev/null &&
+	jq "del(.runs[].results[].suppressions)" "$f" >unsuppressed.sarif &&
+	fb -w "$ws" ingest unsuppressed.sarif >/dev/null &&
+	expect_eq "$(nstatus "$ws" false_positive)" 1 &&
+	expect_eq "$(sql "$ws" "SELECT status FROM findings WHERE id=$id")" false_positive &&
+	expect_eq "$(sql "$ws" "SELECT count(*) FROM findings WHERE status=\"open\" AND status_reason LIKE \"seen again in ingest #%\"")" "$n"
+'
+
 test_expect_success 'sarif: semgrep rules written after the results still give titles and levels' '
 	ws=$TEST_TMP/sg && fb -w "$ws" init >/dev/null &&
 	f=$S/sarif/semgrep-oss-1.69.sarif &&

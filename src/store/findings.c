@@ -195,13 +195,16 @@ static const char put_sql[] =
      * replaces one that is open or was set by the source, never a human's
      * triage, except that acknowledgement lives as long as the alert: a
      * source that resolves an acknowledged finding resolves it. A finding
-     * seen again after it was resolved is open (new) again.
+     * seen again after it was resolved is open (new) again, and so is one
+     * whose status the source set and no longer states (a SARIF
+     * suppression or a VEX statement taken back).
      */
 #define SOURCE_SETS "(?12 IS NOT NULL AND ?12<>status AND (status='open' " \
     "OR status_by='source' OR (?12='resolved' AND status='acknowledged') " \
     "OR (?12='open' AND status='resolved' AND " \
     "last_ingest<>excluded.last_ingest)))"
-#define SEEN_AGAIN "(?12 IS NULL AND status='resolved' AND " \
+#define SEEN_AGAIN "(?12 IS NULL AND (status='resolved' OR " \
+    "(status_by='source' AND status<>'open')) AND " \
     "last_ingest<>excluded.last_ingest)"
     "status=CASE WHEN " SOURCE_SETS " THEN ?12 "
     "WHEN " SEEN_AGAIN " THEN 'open' ELSE status END,"
