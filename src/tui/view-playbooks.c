@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "playbook/playbook.h"
 #include "tui/tui-int.h"
@@ -90,8 +91,23 @@ struct pbs {
 	struct tui_list list;
 	struct pb_entry *e;
 	size_t n;
+	char *sig;                /* the files' paths, sizes and mtimes */
 	char info[32];
 };
+
+/* What the files are now: loading them again is only for a change. */
+static int
+sig_add(void *ctx, const char *path)
+{
+	struct fb_buf *b = ctx;
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	fb_buf_addf(b, "%s\t%lld\t%lld.%09ld\n", path, (long long)st.st_size,
+	    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	return 0;
+}
 
 static const struct tui_col cols[] = {
 	{ "PLAYBOOK", 24, 0, 0 },
@@ -213,6 +229,7 @@ pbs_close(struct tui_view *tv)
 
 	tui_list_release(&v->list);
 	pbs_clear(v);
+	free(v->sig);
 	free(v);
 }
 
@@ -220,11 +237,25 @@ static int
 pbs_reload(struct tui *t, struct tui_view *tv)
 {
 	struct pbs *v = tv->data;
+	struct fb_buf sig = FB_BUF_INIT;
 	int rc;
 
-	pbs_clear(v);
-	if ((rc = pb_list(pbs_add, v)) != 0)
+	/* The store changing (an ingest elsewhere) is no reason to run
+	 * every playbook file again. */
+	if ((rc = pb_list(sig_add, &sig)) != 0) {
+		fb_buf_release(&sig);
 		return rc;
+	}
+	if (v->sig == NULL || strcmp(v->sig, sig.data ? sig.data : "") != 0) {
+		free(v->sig);
+		v->sig = xstrdup(sig.data ? sig.data : "");
+		pbs_clear(v);
+		if ((rc = pb_list(pbs_add, v)) != 0) {
+			fb_buf_release(&sig);
+			return rc;
+		}
+	}
+	fb_buf_release(&sig);
 	snprintf(v->info, sizeof(v->info), "%zu playbook%s", v->n,
 	    v->n == 1 ? "" : "s");
 	return tui_list_reload(t, &v->list);
