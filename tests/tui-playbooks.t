@@ -36,6 +36,13 @@ test_expect_success 'the playbooks view lists the user and shipped playbooks' '
 	expect_grep "7 Playbooks" pane
 '
 
+test_expect_success 'a playbook file added now appears on Ctrl-L' '
+	cp "$PB/waits.lua" "$XDG_CONFIG_HOME/firebreak/playbooks/" &&
+	tmux_keys C-l && tmux_wait "Wait for approval, then log" &&
+	rm "$XDG_CONFIG_HOME/firebreak/playbooks/waits.lua" &&
+	tmux_keys C-l && tmux_wait_gone "Wait for approval, then log"
+'
+
 test_expect_success 'a broken playbook shows why it does not load' '
 	tmux_keys g Enter && tmux_wait "does not load" &&
 	tmux_wait "firebreak playbook lint" && tmux_keys Escape &&
