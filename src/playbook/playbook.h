@@ -100,6 +100,7 @@ struct pb_opts {
 	int force;                /* resume/undo with a changed source */
 	int connect_timeout;      /* seconds (10) */
 	int timeout;              /* default command timeout, 0: none */
+	int forks;                /* pairs of a batch at once (-j), 0: 10 */
 	volatile int *interrupted;
 	FILE *out;                /* plan and progress (stdout) */
 	int quiet;
