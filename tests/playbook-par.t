@@ -147,6 +147,21 @@ test_expect_success 'SIGINT: started hosts finish, no new one starts; resume goe
 	expect_eq "$(all_met s)" "$ones"
 '
 
+test_expect_success 'the plan and its SHA-256 do not depend on -j' '
+	d=$(rv p) &&
+	for i in 2 4; do
+		echo met >"$(fleet_dir par-$i)/srv/data/met-m" || exit 1
+	done &&
+	fb playbook run --dry-run -j 1 -e dir="$d" -e n=5 -e tag=m "$PB/meet.lua" >one &&
+	a=$(last_run) &&
+	fb playbook run --dry-run -j 5 -e dir="$d" -e n=5 -e tag=m "$PB/meet.lua" >five &&
+	b=$(last_run) &&
+	expect_eq "$(sed -n "s/^plan sha256 //p" five)" "$(sed -n "s/^plan sha256 //p" one)" &&
+	expect_eq "$(q "SELECT count(DISTINCT plan) FROM runs WHERE id IN ($a, $b)")" 1 &&
+	expect_eq "$(q "SELECT group_concat(state) FROM run_steps WHERE run_id=$b")" "pending,unchanged,pending,unchanged,pending" &&
+	sed 1d one >one.body && sed 1d five >five.body && cmp one.body five.body
+'
+
 test_expect_success 'fb.exec in a coroutine of the step runs at once' '
 	fb playbook run -e how=coexec "$PB/threads.lua" >out &&
 	for i in $HOSTS; do expect_grep "coexec par-$i said par-$i" out || exit 1; done

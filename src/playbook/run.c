@@ -1604,6 +1604,18 @@ struct check_out {
 	int change;
 };
 
+enum { RUN_APPLY, RUN_UNDO, RUN_PLAN };
+
+/* A check made while planning: what it found, or how it failed. */
+struct plan_slot {
+	int ran, rc;
+	char *err;
+	struct check_out c;
+};
+
+static int run_pairs(struct eng *, const struct pb_step *, struct pair **,
+    size_t, int, struct plan_slot *, size_t[3], const char **);
+
 static int
 check_ret(void *ud, struct fblua_ev *r)
 {
@@ -1724,36 +1736,56 @@ make_plan(struct eng *e, const char *source_sha, int dry_run, char **plan,
 				    NULL);
 			pending = 1;
 		} else {
+			/* The checks run at once (-j); the plan is in host order. */
+			struct plan_slot *sl = xcalloc(e->nhosts + 1, sizeof(*sl));
+			struct pair *fake = xcalloc(e->nhosts + 1, sizeof(*fake));
+			struct pair **ps = xcalloc(e->nhosts + 1, sizeof(*ps));
+			size_t cnt[3] = { 0, 0, 0 };
+			const char *why = NULL;
+
+			for (h = 0; h < e->nhosts; h++) {
+				fake[h].step = (int)si + 1;
+				fake[h].host = e->hosts[h];
+				ps[h] = &fake[h];
+			}
+			rc = run_pairs(e, st, ps, e->nhosts, RUN_PLAN, sl, cnt,
+			    &why);
 			fb_json_obj_begin(j);
 			for (h = 0; h < e->nhosts && rc == 0; h++) {
-				struct check_out c;
+				struct plan_slot *c = &sl[h];
 
-				if (e->o->interrupted && *e->o->interrupted) {
+				if (!c->ran) {
 					rc = fb_err(FB_ERR_REFUSED, "interrupted "
 					    "while planning");
 					break;
 				}
-				if ((rc = run_check(e, (int)si + 1, e->hosts[h],
-				    &c)) != 0) {
-					rc = fb_err(-rc, "step %zu '%s' check on "
+				if (c->rc != 0) {
+					rc = fb_err(-c->rc, "step %zu '%s' check on "
 					    "'%s': %s (every check must succeed "
 					    "to make a plan; leave a host out "
 					    "with -l '%s:!%s')", si + 1, st->name,
-					    e->hosts[h], fb_errmsg(rc), e->pattern,
+					    e->hosts[h], c->err, e->pattern,
 					    e->hosts[h]);
 					break;
 				}
 				fb_json_key(j, e->hosts[h]);
-				if (c.change) {
-					fb_json_raw(j, c.json);
+				if (c->c.change) {
+					fb_json_raw(j, c->c.json);
 					pending = 1;
 				} else {
 					fb_json_null(j);
 				}
 				pair_add(e, (int)si + 1, e->hosts[h],
-				    c.change ? "pending" : "unchanged", c.json);
-				free(c.json);
+				    c->c.change ? "pending" : "unchanged",
+				    c->c.json);
 			}
+			for (h = 0; h < e->nhosts; h++) {
+				free(sl[h].err);
+				free(sl[h].c.json);
+			}
+			free(sl);
+			free(fake);
+			free(ps);
 			fb_json_obj_end(j);
 		}
 		fb_json_obj_end(j);
@@ -2026,9 +2058,11 @@ enum { PAIR_UNDONE = PAIR_DONE };
 struct worker {
 	struct pair *p;
 	const struct pb_step *st;
+	struct plan_slot *plan;   /* planning: the check's outcome goes here */
 	struct fblua_step *thr;
 	int start_rc;             /* the thread could not be made */
-	const char *phase;        /* check, apply, undo */
+	const char *fn;           /* check, apply, undo */
+	const char *phase;        /* as journaled: plan, check, apply, undo */
 	struct xreq *req;         /* waiting in fb.exec */
 	int arc;                  /* fb.exec's answer for the next resume */
 	char *msg, *res;
@@ -2057,24 +2091,26 @@ worker_clear(struct worker *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Make the thread for w's next phase; a failure ends the phase later. */
+/* Make the thread for w's next function; a failure ends it later. */
 static void
-worker_phase(struct eng *e, struct worker *w, const char *phase)
+worker_phase(struct eng *e, struct worker *w, const char *fn,
+    const char *phase)
 {
 	fblua_step_free(w->thr);
 	w->thr = NULL;
+	w->fn = fn;
 	w->phase = phase;
 	w->start_rc = fblua_step_new(e->pb->lua, e->pb->script, w->p->step,
-	    phase, w->p->host[0] ? w->p->host : NULL, &w->thr);
+	    fn, w->p->host[0] ? w->p->host : NULL, &w->thr);
 }
 
 /* Start pair p on w: commit its state, then make its first thread. */
 static int
 worker_start(struct eng *e, const struct pb_step *st, struct pair *p,
-    struct worker *w, int undo)
+    struct worker *w, int mode, struct plan_slot *slot)
 {
 	const char *host = p->host[0] ? p->host : NULL;
-	int was_applying = strcmp(p->state, "applying") == 0, rc;
+	int was_applying, rc;
 	char *err;
 
 	memset(w, 0, sizeof(*w));
@@ -2082,13 +2118,20 @@ worker_start(struct eng *e, const struct pb_step *st, struct pair *p,
 	w->st = st;
 	e->step = p->step;
 	e->host = host;
-	if (undo) {
+	if (mode == RUN_PLAN) {
+		w->plan = slot;
+		w->busy = 1;
+		worker_phase(e, w, "check", "plan");
+		return 0;
+	}
+	if (mode == RUN_UNDO) {
 		if ((rc = pair_set(e, p, "undoing", NULL, NULL, 1, 0)) != 0)
 			return rc;
 		w->busy = 1;
-		worker_phase(e, w, "undo");
+		worker_phase(e, w, "undo", "undo");
 		return 0;
 	}
+	was_applying = strcmp(p->state, "applying") == 0;
 	if ((rc = pair_set(e, p, "applying", NULL, NULL, 1, 0)) != 0)
 		return rc;
 	if (!st->has_check && st->has_apply && was_applying && !e->o->force) {
@@ -2102,7 +2145,10 @@ worker_start(struct eng *e, const struct pb_step *st, struct pair *p,
 		return rc;
 	}
 	w->busy = 1;
-	worker_phase(e, w, st->has_check ? "check" : "apply");
+	if (st->has_check)
+		worker_phase(e, w, "check", "check");
+	else
+		worker_phase(e, w, "apply", "apply");
 	return 0;
 }
 
@@ -2122,7 +2168,7 @@ worker_run(struct eng *e, struct worker *w)
 	int rc, waiting, check;
 
 	for (;;) {
-		check = strcmp(w->phase, "check") == 0;
+		check = strcmp(w->fn, "check") == 0;
 		memset(&c, 0, sizeof(c));
 		ao.json = NULL;
 		e->step = p->step;
@@ -2147,10 +2193,21 @@ worker_run(struct eng *e, struct worker *w)
 			rc = fb_err(FB_ERR_LUA, "attempt to yield from outside "
 			    "a coroutine");
 		}
+		if (w->plan != NULL) {
+			/* Planning commits nothing: keep what the check found. */
+			w->plan->ran = 1;
+			w->plan->rc = rc;
+			if (rc != 0)
+				w->plan->err = xstrdup(fb_errmsg(rc));
+			w->plan->c = c;
+			free(ao.json);
+			worker_clear(w);
+			return 0;
+		}
 		if (rc == -FB_ERR_LIMIT) {
 			/* The run stops; an undo stays "undoing" for next time. */
 			err = xstrdup(fb_errmsg(rc));
-			if (strcmp(w->phase, "undo") != 0)
+			if (strcmp(w->fn, "undo") != 0)
 				(void)pair_set(e, p, "failed", NULL, err, 0, 0);
 			rc = fb_err(FB_ERR_LIMIT, "%s", err);
 			free(err);
@@ -2161,12 +2218,12 @@ worker_run(struct eng *e, struct worker *w)
 		}
 		if (check && rc == 0 && c.change) {
 			free(c.json);
-			worker_phase(e, w, "apply");
+			worker_phase(e, w, "apply", "apply");
 			continue;
 		}
 		break;
 	}
-	if (strcmp(w->phase, "undo") == 0) {
+	if (strcmp(w->fn, "undo") == 0) {
 		if (rc != 0) {
 			err = xstrdup(fb_errmsg(rc));
 			say(e, "  %-20s undo failed: %s", p->host, err);
@@ -2212,16 +2269,33 @@ worker_run(struct eng *e, struct worker *w)
 	return rc;
 }
 
+/* Planning starts no more checks after SIGINT or a failed check. */
+static int
+plan_stop(struct eng *e, const struct plan_slot *slots, size_t n)
+{
+	size_t i;
+
+	if (e->o->interrupted && *e->o->interrupted)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (slots[i].ran && slots[i].rc != 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Run pairs ps[0..n) of one batch (undo: their undo), at most e->forks
- * at once; count how each ended in cnt[PAIR_*]. SIGINT or an abort stops
- * starting pairs (*why says which); started ones run to their end. Returns
- * 0 or an error that stops the run: then started pairs are left as they
- * were committed ("applying"), for resume to re-check.
+ * Run pairs ps[0..n) of one batch (RUN_UNDO: their undo; RUN_PLAN: their
+ * check, into slots[i], committing nothing), at most e->forks at once;
+ * count how each ended in cnt[PAIR_*]. SIGINT or an abort stops starting
+ * pairs (*why says which; planning: SIGINT or a failed check); started
+ * ones run to their end. Returns 0 or an error that stops the run: then
+ * started pairs are left as they were committed ("applying"), for resume
+ * to re-check.
  */
 static int
 run_pairs(struct eng *e, const struct pb_step *st, struct pair **ps,
-    size_t n, int undo, size_t cnt[3], const char **why)
+    size_t n, int mode, struct plan_slot *slots, size_t cnt[3],
+    const char **why)
 {
 	size_t nw = (size_t)e->forks, next = 0, i, nx, nbusy;
 	struct worker *w = xcalloc(nw, sizeof(*w));
@@ -2237,11 +2311,14 @@ run_pairs(struct eng *e, const struct pb_step *st, struct pair **ps,
 		for (i = 0; i < nw && next < n && !stop && rc == 0; i++) {
 			if (w[i].busy)
 				continue;
-			if (should_stop(e, why)) {
+			if (mode == RUN_PLAN ? plan_stop(e, slots, next) :
+			    should_stop(e, why)) {
 				stop = 1;
 				break;
 			}
-			rc = worker_start(e, st, ps[next++], &w[i], undo);
+			rc = worker_start(e, st, ps[next], &w[i], mode,
+			    slots ? &slots[next] : NULL);
+			next++;
 			if (rc == 0 && !w[i].busy)
 				cnt[w[i].res_kind]++;
 		}
@@ -2250,7 +2327,7 @@ run_pairs(struct eng *e, const struct pb_step *st, struct pair **ps,
 			if (!w[i].busy || w[i].req != NULL)
 				continue;
 			rc = worker_run(e, &w[i]);
-			if (rc == 0 && !w[i].busy)
+			if (rc == 0 && !w[i].busy && mode != RUN_PLAN)
 				cnt[w[i].res_kind]++;
 		}
 		if (rc != 0)
@@ -2396,7 +2473,8 @@ apply_all(struct eng *e, enum pb_outcome *outcome)
 				if (rc == 0)
 					cnt[res]++;
 			} else if (nps > 0) {
-				rc = run_pairs(e, st, ps, nps, 0, cnt, &why);
+				rc = run_pairs(e, st, ps, nps, RUN_APPLY, NULL,
+				    cnt, &why);
 				if (rc == 0 && why != NULL)
 					stop = 1;
 			}
@@ -2886,7 +2964,8 @@ pb_undo(struct store *s, int64_t id, const struct pb_opts *o,
 		if (nps > 0) {
 			say(&e, "undo step %zu '%s'", si, st->name);
 			any = 1;
-			rc = run_pairs(&e, st, ps, nps, 1, cnt, &why);
+			rc = run_pairs(&e, st, ps, nps, RUN_UNDO, NULL, cnt,
+			    &why);
 		}
 		free(ps);
 		n_undone = cnt[PAIR_UNDONE];
