@@ -195,4 +195,13 @@ test_expect_code 4 'misuse of fb.exec raises in the step: the pair fails' '
 	expect_eq "$(state $(last_run))" failed && exit $rc
 '
 
+test_expect_success '-j takes 1 to 1000 hosts' '
+	for j in 0 -1 1001 x ""; do
+		{ fb playbook run -j "$j" --dry-run "$PB/waits.lua" >out 2>err; rc=$?; } ;
+		expect_eq "$rc" 2 && expect_grep "invalid -j" err || exit 1
+		{ fb run resume --forks "$j" 1 >out 2>err; rc=$?; } ;
+		expect_eq "$rc" 2 || exit 1
+	done
+'
+
 test_done

@@ -72,13 +72,12 @@ int fblua_step_new(struct fblua *h, int script, int step, const char *fn,
  * first result) or waits in fb.exec (*waiting set). A waiting thread is
  * resumed with fb.exec's answer: arc 0 and res (JSON text, or NULL for
  * nil), or an error code and its message (misuse raises in the script,
- * other errors return nil, msg — as ops->call's errors do). The first
- * resume ignores the answer. An error (the script raised; -FB_ERR_LIMIT
+ * other errors return nil, msg — as ops->call's errors do); msg and res
+ * are taken (freed by t). The first resume has no answer (NULLs). An error (the script raised; -FB_ERR_LIMIT
  * for its budget or the memory cap) leaves t dead.
  */
-int fblua_step_resume(struct fblua_step *t, int arc, const char *msg,
-    const char *res, int (*ret)(void *ud, struct fblua_ev *result),
-    void *ud, int *waiting);
+int fblua_step_resume(struct fblua_step *t, int arc, char *msg, char *res,
+    int (*ret)(void *ud, struct fblua_ev *result), void *ud, int *waiting);
 void fblua_step_free(struct fblua_step *t);
 
 #endif

@@ -639,25 +639,23 @@ fblua_step_new(struct fblua *h, int script, int step, const char *fn,
 }
 
 int
-fblua_step_resume(struct fblua_step *t, int arc, const char *msg,
-    const char *res, int (*ret)(void *, struct fblua_ev *), void *ud,
-    int *waiting)
+fblua_step_resume(struct fblua_step *t, int arc, char *msg, char *res,
+    int (*ret)(void *, struct fblua_ev *), void *ud, int *waiting)
 {
 	lua_State *L = t->h->L;
 	struct fblua_ev ev;
 	int rc, yielded = 0, nres = 0, nargs = 0, top;
 
+	free(t->msg);
+	free(t->res);
+	t->arc = arc;
+	t->msg = msg;
+	t->res = res;
 	if (t->T == NULL)
 		return fb_err(FB_ERR_INTERNAL, "the step thread is gone");
 	if (!t->started) {
 		t->started = 1;
 		nargs = lua_gettop(t->T) - 1;
-	} else {
-		free(t->msg);
-		free(t->res);
-		t->arc = arc;
-		t->msg = msg != NULL ? xstrdup(msg) : NULL;
-		t->res = res != NULL ? xstrdup(res) : NULL;
 	}
 	rc = fblua_resume(t->h, t->T, nargs, &t->budget, &yielded, &nres);
 	if (rc != 0)

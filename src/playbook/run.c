@@ -2179,9 +2179,11 @@ worker_run(struct eng *e, struct worker *w)
 			waiting = 0;
 		} else {
 			e->cur = w;
+			/* The answer is the thread's now. */
 			rc = fblua_step_resume(w->thr, w->arc, w->msg, w->res,
 			    check ? check_ret : apply_ret, check ? (void *)&c :
 			    (void *)&ao, &waiting);
+			w->msg = w->res = NULL;
 			e->cur = NULL;
 		}
 		free(w->msg);
