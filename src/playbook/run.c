@@ -1,7 +1,8 @@
 /*
  * run.c: the run engine — plan (every check), approval bound to the
- * plan's SHA-256, apply pair by pair with a journal row before and after
- * each, resume, undo, abort; and the engine side of every fb.* call.
+ * plan's SHA-256, apply with a journal row before and after each pair (the
+ * pairs of a batch at once, on step threads: see "pairs at once"), resume,
+ * undo, abort; and the engine side of every fb.* call.
  */
 #include "config.h"
 
@@ -373,7 +374,7 @@ args_json(struct fblua_ev *args, char **a, size_t *alen)
 	return 0;
 }
 
-/* Journal one call and audit it (one transaction); extra runs inside. */
+/* Journal one call and audit it, inside the caller's transaction. */
 static int
 journal(struct eng *e, const char *fn, struct fblua_ev *args,
     const char *result, int ok)
