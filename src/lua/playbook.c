@@ -687,6 +687,18 @@ fblua_step_resume(struct fblua_step *t, int arc, char *msg, char *res,
 	return rc;
 }
 
+/* Forget the thread (under fblua_pcall: the first unref may allocate). */
+static int
+step_free_protected(lua_State *L)
+{
+	struct fblua_step *t = lua_touserdata(L, 1);
+
+	lua_pushnil(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, t->T);
+	luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+	return 0;
+}
+
 void
 fblua_step_free(struct fblua_step *t)
 {
@@ -695,11 +707,11 @@ fblua_step_free(struct fblua_step *t)
 	if (t == NULL)
 		return;
 	if (t->T != NULL) {
-		/* Both keys exist: clearing them allocates nothing. */
+		/* Should this fail (the memory cap), lua_close frees it. */
 		L = t->h->L;
-		lua_pushnil(L);
-		lua_rawsetp(L, LUA_REGISTRYINDEX, t->T);
-		luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+		lua_pushcfunction(L, step_free_protected);
+		lua_pushlightuserdata(L, t);
+		(void)fblua_pcall(t->h, 1, 0);
 	}
 	free(t->msg);
 	free(t->res);
