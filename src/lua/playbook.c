@@ -113,29 +113,37 @@ step_of(lua_State *L)
 	return t;
 }
 
-/* fb.exec's continuation: the engine's answer as the call's result. */
+/*
+ * fb.exec's continuation: the engine's answer as the call's result. The
+ * strings stay t's until they are in Lua, so a raise cannot leak them.
+ */
 static int
 exec_k(lua_State *L, int status, lua_KContext ctx)
 {
 	struct fblua_step *t = step_of(L);
-	char *res;
-	int rc;
+	const char *p;
+	size_t n;
 
 	(void)status;
 	(void)ctx;
 	if (t == NULL)
 		return luaL_error(L, "fb.exec: the engine lost this thread");
-	rc = t->arc;
-	res = t->res;
-	t->res = NULL;
-	if (rc != 0) {
-		/* The message goes into Lua before a raise can skip a free. */
+	if (t->arc != 0) {
 		lua_pushstring(L, t->msg != NULL ? t->msg : "?");
 		free(t->msg);
 		t->msg = NULL;
-		return answer(L, "exec", rc, lua_tostring(L, -1), res);
+		return answer(L, "exec", t->arc, lua_tostring(L, -1), NULL);
 	}
-	return answer(L, "exec", 0, NULL, res);
+	if (t->res == NULL) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushstring(L, t->res);
+	free(t->res);
+	t->res = NULL;
+	p = lua_tolstring(L, -1, &n);
+	fblua_json_push(L, p, n);
+	return 1;
 }
 
 static void
