@@ -51,7 +51,8 @@ SHELL_TESTS = \
 	tests/playbook.t \
 	tests/playbook-sandbox.t \
 	tests/playbook-shipped.t \
-	tests/playbook-shipped2.t
+	tests/playbook-shipped2.t \
+	tests/playbook-par.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh tests/lib-tmux.sh
 

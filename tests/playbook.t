@@ -2,6 +2,8 @@
 # playbook runs on the loopback fleet: dry run, approval bound to the plan,
 # kill -9 in the middle of a 10-host apply then resume (a marker file counts
 # applies), SIGINT then resume, undo, the journal and the case timeline.
+# The kill -9 and SIGINT cases count hosts applied before the stop, so they
+# run one host at a time (-j 1); playbook-par.t has them with hosts at once.
 . "$(dirname "$0")/lib.sh"
 require_prog jq
 require_prog sqlite3
@@ -102,7 +104,7 @@ test_expect_success 'kill -9 in the middle of a 10-host apply, then resume: each
 	fb playbook run -e delay=0.4 "$PB/marker.lua" >out; [ $? -eq 5 ] &&
 	id=$(sqlite3 "$WS/store.db" "SELECT max(id) FROM runs") &&
 	sha=$(sqlite3 "$WS/store.db" "SELECT plan_sha256 FROM runs WHERE id=$id") &&
-	{ "$FB_BIN" run approve "$id" --plan "$sha" >approve.out 2>&1 & pid=$!; } &&
+	{ "$FB_BIN" run approve -j 1 "$id" --plan "$sha" >approve.out 2>&1 & pid=$!; } &&
 	n=0; while [ "$(total_marks)" -lt 4 ] && [ $n -lt 300 ]; do sleep 0.05; n=$((n+1)); done;
 	kill -9 $pid; wait $pid 2>/dev/null;
 	sleep 1;
@@ -125,7 +127,7 @@ test_expect_success 'SIGINT stops between hosts; resume finishes; each host once
 	fb playbook run -e line=second -e delay=0.3 "$PB/marker.lua" >out; [ $? -eq 5 ] &&
 	id=$(sqlite3 "$WS/store.db" "SELECT max(id) FROM runs") &&
 	sha=$(sqlite3 "$WS/store.db" "SELECT plan_sha256 FROM runs WHERE id=$id") &&
-	{ "$FB_BIN" run approve "$id" --plan "$sha" >approve.out 2>&1 & pid=$!; } &&
+	{ "$FB_BIN" run approve -j 1 "$id" --plan "$sha" >approve.out 2>&1 & pid=$!; } &&
 	n=0; while [ "$(total_marks)" -lt 13 ] && [ $n -lt 300 ]; do sleep 0.05; n=$((n+1)); done;
 	kill -INT $pid; wait $pid; rc=$?;
 	expect_eq "$rc" 4 &&

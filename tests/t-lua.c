@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "core/core.h"
+#include "lua/fb-playbook.h"
 #include "lua/lua.h"
 #include "tap.h"
 
@@ -607,6 +608,146 @@ indices_tests(void)
 	fblua_free(h);
 }
 
+
+/* ---- step threads: fb.exec waits for the engine ----------------------- */
+
+struct fake_engine {
+	int calls, waits;
+};
+
+static int
+fake_call(void *ud, const char *fn, struct fblua_ev *args, char **result)
+{
+	struct fake_engine *f = ud;
+
+	(void)fn;
+	(void)args;
+	f->calls++;
+	*result = xstrdup("{\"sync\":true}");
+	return 0;
+}
+
+static int
+fake_wait(void *ud, struct fblua_ev *args)
+{
+	struct fake_engine *f = ud;
+
+	(void)args;
+	f->waits++;
+	return 0;
+}
+
+static int
+ret_string(void *ud, struct fblua_ev *v)
+{
+	const char *s = fblua_ev_str(v, "", NULL);
+
+	*(char **)ud = s != NULL ? xstrdup(s) : NULL;
+	return 0;
+}
+
+static void
+step_thread_tests(void)
+{
+	static const char src[] =
+	    "return { steps = {\n"
+	    " { check = function(h) local r = fb.exec(h, 'x')\n"
+	    "     return r.n .. h end },\n"
+	    " { apply = function(h) while true do fb.exec(h, 'x') end end },\n"
+	    " { apply = function(h) return coroutine.wrap(function()\n"
+	    "     return fb.exec(h, 'x') end)().sync and 'sync' end },\n"
+	    " { apply = function(h) local ok, r, m = pcall(fb.exec, h, 'x')\n"
+	    "     if ok then return tostring(r) .. ', ' .. tostring(m) end\n"
+	    "     return 'raised ' .. r end },\n"
+	    " { apply = function(h) coroutine.yield(1) end },\n"
+	    "} }\n";
+	struct fblua_limits lim = small;
+	struct fake_engine f = { 0, 0 };
+	struct fblua_pb_ops ops = { &f, fake_call, fake_wait };
+	struct fblua_step *t, *t2;
+	struct fblua *h;
+	char *out = NULL;
+	int script, rc, waiting = -1, n;
+
+	lim.instructions = 200000;
+	if (fblua_new(FBLUA_PLAYBOOK, &lim, &h) != 0 ||
+	    fblua_playbook_install(h, &ops, "{}") != 0 ||
+	    fblua_load_string(h, src, sizeof(src) - 1, "steps", &script) != 0) {
+		ok(0, "step threads: set up: %s", fb_errmsg(-1));
+		return;
+	}
+
+	rc = fblua_step_new(h, script, 1, "check", "h1", &t);
+	is_int(rc, 0, "a step thread is made");
+	rc = fblua_step_resume(t, 0, NULL, NULL, NULL, NULL, &waiting);
+	ok(rc == 0 && waiting == 1 && f.waits == 1 && f.calls == 0,
+	    "fb.exec on a step thread waits for the engine");
+	rc = fblua_step_resume(t, 0, NULL, xstrdup("{\"n\":7}"), ret_string,
+	    &out, &waiting);
+	ok(rc == 0 && waiting == 0, "resumed with the answer, it returns");
+	is_str(out, "7h1", "the answer is fb.exec's result");
+	free(out);
+	out = NULL;
+	fblua_step_free(t);
+
+	/* A loop of fb.exec: each resume is short, together they add up. */
+	rc = fblua_step_new(h, script, 2, "apply", "h1", &t);
+	rc = fblua_step_resume(t, 0, NULL, NULL, NULL, NULL, &waiting);
+	rc = fblua_step_new(h, script, 2, "apply", "h2", &t2);
+	for (n = 0; rc == 0 && waiting && n < 1000000; n++)
+		rc = fblua_step_resume(t, 0, NULL, xstrdup("{}"), NULL, NULL,
+		    &waiting);
+	is_int(rc, -FB_ERR_LIMIT, "a thread looping in fb.exec runs out of "
+	    "its budget across resumes");
+	ok(n > 100 && n < 1000000, "after many resumes (%d)", n);
+	rc = fblua_step_resume(t2, 0, NULL, NULL, NULL, NULL, &waiting);
+	ok(rc == 0 && waiting, "another thread has a budget of its own");
+	fblua_step_free(t);
+	fblua_step_free(t2);
+
+	rc = fblua_step_new(h, script, 3, "apply", "h1", &t);
+	n = f.waits;
+	rc = fblua_step_resume(t, 0, NULL, NULL, ret_string, &out, &waiting);
+	ok(rc == 0 && waiting == 0 && f.waits == n && f.calls == 1,
+	    "fb.exec in the script's own coroutine runs at once");
+	is_str(out, "sync", "and returns the engine's answer");
+	free(out);
+	out = NULL;
+	fblua_step_free(t);
+
+	rc = fblua_step_new(h, script, 4, "apply", "h1", &t);
+	rc = fblua_step_resume(t, 0, NULL, NULL, NULL, NULL, &waiting);
+	ok(rc == 0 && waiting, "fb.exec through pcall waits too");
+	rc = fblua_step_resume(t, -FB_ERR_INVAL, xstrdup("bad"), NULL,
+	    ret_string, &out, &waiting);
+	ok(rc == 0 && out != NULL && strstr(out, "raised ") == out &&
+	    strstr(out, "fb.exec: bad") != NULL, "a misuse answer raises (%s)",
+	    out ? out : "nil");
+	free(out);
+	out = NULL;
+	fblua_step_free(t);
+
+	rc = fblua_step_new(h, script, 4, "apply", "h1", &t);
+	rc = fblua_step_resume(t, 0, NULL, NULL, NULL, NULL, &waiting);
+	rc = fblua_step_resume(t, -FB_ERR_IO, xstrdup("down"), NULL,
+	    ret_string, &out, &waiting);
+	is_str(out, "nil, down", "another error answer returns nil, msg");
+	free(out);
+	out = NULL;
+	fblua_step_free(t);
+
+	rc = fblua_step_new(h, script, 5, "apply", "h1", &t);
+	n = f.waits;
+	rc = fblua_step_resume(t, 0, NULL, NULL, NULL, NULL, &waiting);
+	ok(rc == 0 && waiting == 1 && f.waits == n,
+	    "a stray yield is a wait the engine did not ask for");
+	fblua_step_free(t);
+
+	rc = fblua_step_new(h, script, 9, "apply", "h1", &t);
+	is_int(rc, -FB_ERR_NOENT, "no such step function");
+	fblua_free(h);
+}
+
 int
 main(void)
 {
@@ -619,5 +760,6 @@ main(void)
 	json_encode_tests();
 	stream_tests();
 	indices_tests();
+	step_thread_tests();
 	return done_testing();
 }

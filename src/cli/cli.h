@@ -85,6 +85,8 @@ extern const struct cli_command cli_cmd_playbook;
 extern const struct cli_command cli_cmd_run;
 /* playbook.c: SIGINT sets *flag (stop between hosts). */
 void cli_playbook_sigint(volatile int **flag);
+/* -j N, --forks N: pairs of a batch at once, 1 to 1000; -1 after an error. */
+int cli_playbook_forks(const char *arg);
 extern const struct cli_command cli_cmd_export;
 extern const struct cli_command cli_cmd_verify;
 

@@ -1,6 +1,7 @@
 /* playbook.c: firebreak playbook ls|show|lint|run. */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,22 @@ cli_playbook_sigint(volatile int **flag)
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
 	*flag = &interrupted;
+}
+
+int
+cli_playbook_forks(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 1000) {
+		cli_error("invalid -j '%s': a number of hosts from 1 to 1000",
+		    arg);
+		return -1;
+	}
+	return (int)v;
 }
 
 static void
@@ -355,6 +372,7 @@ playbook_run(int argc, char **argv)
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
+		{ "forks", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pb_opts o;
@@ -366,7 +384,7 @@ playbook_run(int argc, char **argv)
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = cli_getopt(argc, argv, "e:l:i:", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "e:l:i:j:", longopts)) != -1) {
 		switch (c) {
 		case 'e':
 			assign = xrealloc(assign, (nassign + 1) *
@@ -385,6 +403,12 @@ playbook_run(int argc, char **argv)
 		case OPT_YES: o.yes = 1; break;
 		case OPT_TIMEOUT: o.timeout = atoi(optarg); break;
 		case OPT_CTIMEOUT: o.connect_timeout = atoi(optarg); break;
+		case 'j':
+			if ((o.forks = cli_playbook_forks(optarg)) < 0) {
+				free(assign);
+				return cli_usage();
+			}
+			break;
 		case 'h': free(assign); return 0;
 		default: free(assign); return FB_EXIT_USAGE;
 		}
@@ -429,7 +453,7 @@ const struct cli_command cli_cmd_playbook = {
 	"       firebreak playbook lint NAME|FILE...\n"
 	"       firebreak playbook run NAME|FILE [-e NAME=VALUE]... [-l PATTERN]\n"
 	"                 [-i INVENTORY] [--case N] [--dry-run] [--yes]\n"
-	"                 [--timeout S] [--connect-timeout S]\n"
+	"                 [--timeout S] [--connect-timeout S] [-j N]\n"
 	"\n"
 	"Playbooks are Lua files (firebreak-playbook(5)) in\n"
 	"$XDG_CONFIG_HOME/firebreak/playbooks and the shipped playbooks/.\n"
@@ -437,7 +461,9 @@ const struct cli_command cli_cmd_playbook = {
 	"is printed with its SHA-256. --dry-run stops there. Steps marked\n"
 	"destructive need approval of that plan: --yes on a terminal, or\n"
 	"'firebreak run approve RUN --plan SHA' (exit 5 until then).\n"
-	"Ctrl-C stops between hosts; 'firebreak run resume RUN' goes on.\n"
+	"The hosts of a batch run at once, at most N of them (-j N, --forks N;\n"
+	"default 10; -j 1 runs one host at a time). Ctrl-C stops starting\n"
+	"hosts (those started finish); 'firebreak run resume RUN' goes on.\n"
 	"\n"
 	"Exit 0 done (or planned), 1 lint found errors, 4 some hosts failed or\n"
 	"interrupted, 5 awaiting approval, 6 the run stopped (script error).\n",

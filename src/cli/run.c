@@ -46,11 +46,12 @@ static const struct option common_longopts[] = {
 	{ "plan", required_argument, NULL, 'p' },
 	{ "reason", required_argument, NULL, 'r' },
 	{ "inventory", required_argument, NULL, 'i' },
+	{ "forks", required_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct run_cli {
-	int json, force;
+	int json, force, forks;
 	const char *plan, *reason, *inventory;
 	int64_t id;
 };
@@ -62,13 +63,17 @@ opts(int argc, char **argv, struct run_cli *rc, int want_id)
 	int c;
 
 	memset(rc, 0, sizeof(*rc));
-	while ((c = cli_getopt(argc, argv, "fi:", common_longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "fi:j:", common_longopts)) != -1) {
 		switch (c) {
 		case 'J': rc->json = 1; break;
 		case 'f': rc->force = 1; break;
 		case 'p': rc->plan = optarg; break;
 		case 'r': rc->reason = optarg; break;
 		case 'i': rc->inventory = optarg; break;
+		case 'j':
+			if ((rc->forks = cli_playbook_forks(optarg)) < 0)
+				return cli_usage();
+			break;
 		case 'h': return 0;
 		default: return FB_EXIT_USAGE;
 		}
@@ -228,6 +233,7 @@ act(int argc, char **argv, int what)
 	memset(&po, 0, sizeof(po));
 	po.inventory = o.inventory;
 	po.force = o.force;
+	po.forks = o.forks;
 	po.out = stdout;
 	cli_playbook_sigint(&po.interrupted);
 	switch (what) {
@@ -274,9 +280,9 @@ const struct cli_command cli_cmd_run = {
 	"run", "playbook runs (the journal): ls, show, approve, resume, undo, abort",
 	"usage: firebreak run ls [--json]\n"
 	"       firebreak run show RUN [--json]\n"
-	"       firebreak run approve RUN --plan SHA\n"
-	"       firebreak run resume RUN [--force]\n"
-	"       firebreak run undo RUN [--force]\n"
+	"       firebreak run approve RUN --plan SHA [-j N]\n"
+	"       firebreak run resume RUN [--force] [-j N]\n"
+	"       firebreak run undo RUN [--force] [-j N]\n"
 	"       firebreak run abort RUN [--reason TEXT]\n"
 	"\n"
 	"approve plans again and goes on only if the plan's SHA-256 is still\n"
@@ -288,6 +294,8 @@ const struct cli_command cli_cmd_run = {
 	"--force. abort stops a run (a running one stops before its next host).\n"
 	"\n"
 	"options:\n"
-	"  -i, --inventory FILE   the inventory (default FIREBREAK_INVENTORY)\n",
+	"  -i, --inventory FILE   the inventory (default FIREBREAK_INVENTORY)\n"
+	"  -j, --forks N          hosts of a batch at once (default 10; 1: one\n"
+	"                         at a time)\n",
 	run_cmd, 0,
 };

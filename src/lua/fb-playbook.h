@@ -26,6 +26,14 @@ struct fblua_pb_ops {
 	 */
 	int (*call)(void *ud, const char *fn, struct fblua_ev *args,
 	    char **result);
+	/*
+	 * fb.exec called on a step thread (below), where it can yield: take
+	 * the request (args as for call; the view is gone after the return)
+	 * and return 0, and the thread waits — fblua_step_resume reports it
+	 * waiting — until the engine resumes it with the answer. An error is
+	 * the call's answer at once, as for call.
+	 */
+	int (*exec_wait)(void *ud, struct fblua_ev *args);
 };
 
 /*
@@ -46,5 +54,30 @@ int fblua_playbook_params(struct fblua *h, const char *params_json);
 int fblua_playbook_call(struct fblua *h, int script, int step,
     const char *fn, const char *host,
     int (*ret)(void *ud, struct fblua_ev *result), void *ud);
+
+/*
+ * A step thread: steps[step][fn](host) on a Lua thread of its own, which
+ * the engine drives with fblua_step_resume, so several steps can wait in
+ * fb.exec at once (a "cosocket": the call yields, the engine runs the
+ * commands of every waiting thread together, then resumes each with its
+ * answer). Each thread has an instruction budget of its own for all of
+ * its resumes; the memory cap is the host's. -FB_ERR_NOENT when there is
+ * no such function.
+ */
+struct fblua_step;
+int fblua_step_new(struct fblua *h, int script, int step, const char *fn,
+    const char *host, struct fblua_step **out);
+/*
+ * Run t until it returns (*waiting cleared; ret, when not NULL, sees the
+ * first result) or waits in fb.exec (*waiting set). A waiting thread is
+ * resumed with fb.exec's answer: arc 0 and res (JSON text, or NULL for
+ * nil), or an error code and its message (misuse raises in the script,
+ * other errors return nil, msg — as ops->call's errors do); msg and res
+ * are taken (freed by t). The first resume has no answer (NULLs). An error (the script raised; -FB_ERR_LIMIT
+ * for its budget or the memory cap) leaves t dead.
+ */
+int fblua_step_resume(struct fblua_step *t, int arc, char *msg, char *res,
+    int (*ret)(void *ud, struct fblua_ev *result), void *ud, int *waiting);
+void fblua_step_free(struct fblua_step *t);
 
 #endif

@@ -146,6 +146,48 @@ budget_reset(struct fblua *h)
 	lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, FBLUA_HOOK_STEP);
 }
 
+void
+fblua_budget_arm(lua_State *T)
+{
+	lua_sethook(T, budget_hook, LUA_MASKCOUNT, FBLUA_HOOK_STEP);
+}
+
+int
+fblua_resume(struct fblua *h, lua_State *T, int nargs, struct fblua_budget *b,
+    int *yielded, int *nres)
+{
+	uint64_t used = h->used;
+	int exhausted = h->exhausted, st;
+	const char *msg;
+
+	/*
+	 * The budget is the thread's own: swap it in for this resume and out
+	 * again, so each thread pays for all of its resumes and nothing else.
+	 * The hook's count lives in T and carries over from one resume to
+	 * the next, so many short resumes still add up.
+	 */
+	h->used = b->used;
+	h->exhausted = b->exhausted;
+	st = lua_resume(T, h->L, nargs, nres);
+	b->used = h->used;
+	b->exhausted = h->exhausted;
+	h->used = used;
+	h->exhausted = exhausted;
+	if (st == LUA_OK || st == LUA_YIELD) {
+		*yielded = st == LUA_YIELD;
+		return 0;
+	}
+	/* No conversion: a dead thread must not allocate (nothing catches). */
+	msg = lua_type(T, -1) == LUA_TSTRING ? lua_tostring(T, -1) :
+	    "(error object is not a string)";
+	if (st == LUA_ERRMEM)
+		return fb_err(FB_ERR_LIMIT,
+		    "script exceeded its memory limit of %zu bytes", h->lim.mem);
+	if (b->exhausted)
+		return fb_err(FB_ERR_LIMIT, "%s", msg);
+	return fb_err(FB_ERR_LUA, "%s", msg);
+}
+
 /* ---- protected calls --------------------------------------------------- */
 
 static int

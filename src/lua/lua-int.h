@@ -62,6 +62,20 @@ int fblua_register(struct fblua *h, const char *modname, const luaL_Reg *funcs);
  * on error nothing is.
  */
 int fblua_pcall(struct fblua *h, int nargs, int nres);
+/* An instruction budget of its own, for a thread run by fblua_resume. */
+struct fblua_budget {
+	uint64_t used;
+	int exhausted;
+};
+/* Give thread T (from lua_newthread) the budget hook, its count fresh. */
+void fblua_budget_arm(lua_State *T);
+/*
+ * lua_resume T under budget b (the memory cap stays the host's). Returns
+ * 0 with *yielded set when T yielded, cleared when it returned (*nres
+ * results on T); or an error mapped as fblua_pcall maps it (T is dead).
+ */
+int fblua_resume(struct fblua *h, lua_State *T, int nargs,
+    struct fblua_budget *b, int *yielded, int *nres);
 /* Charge n steps of C work (pattern matching) against the budget. */
 void fblua_charge(lua_State *L, uint64_t n);
 /* Push the emit closure. */

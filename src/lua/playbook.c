@@ -27,28 +27,23 @@ ops_get(lua_State *L)
 	return ops;
 }
 
-/* Call the engine with the table on top of the stack; returns results. */
+/*
+ * The engine's answer as the call's Lua result: misuse raises, any other
+ * error returns nil, msg; JSON text becomes Lua values (NULL: nil). res
+ * is freed here.
+ */
 static int
-dispatch(lua_State *L, const char *fn)
+answer(lua_State *L, const char *fn, int rc, const char *msg, char *res)
 {
-	const struct fblua_pb_ops *ops = ops_get(L);
-	struct fblua_ev ev;
-	char *res = NULL;
-	int rc;
-
-	ev.h = fblua_host(L);
-	ev.L = L;
-	ev.idx = lua_gettop(L);
-	rc = ops->call(ops->ud, fn, &ev, &res);
 	if (rc == -FB_ERR_INVAL || rc == -FB_ERR_USAGE ||
 	    rc == -FB_ERR_REFUSED || rc == -FB_ERR_LIMIT) {
 		free(res);
-		return luaL_error(L, "fb.%s: %s", fn, fb_errmsg(rc));
+		return luaL_error(L, "fb.%s: %s", fn, msg);
 	}
 	if (rc != 0) {
 		free(res);
 		lua_pushnil(L);
-		lua_pushstring(L, fb_errmsg(rc));
+		lua_pushstring(L, msg);
 		return 2;
 	}
 	if (res == NULL) {
@@ -64,6 +59,90 @@ dispatch(lua_State *L, const char *fn)
 
 		fblua_json_push(L, p, n);
 	}
+	return 1;
+}
+
+/* Call the engine with the table on top of the stack; returns results. */
+static int
+dispatch(lua_State *L, const char *fn)
+{
+	const struct fblua_pb_ops *ops = ops_get(L);
+	struct fblua_ev ev;
+	char *res = NULL;
+	int rc;
+
+	ev.h = fblua_host(L);
+	ev.L = L;
+	ev.idx = lua_gettop(L);
+	rc = ops->call(ops->ud, fn, &ev, &res);
+	return answer(L, fn, rc, rc != 0 ? fb_errmsg(rc) : NULL, res);
+}
+
+/* ---- step threads ------------------------------------------------------- */
+
+/*
+ * A step thread runs one step function for the engine, which resumes it
+ * with lua_resume. The registry maps the thread (as a light userdata key:
+ * scripts cannot reach the registry, and a lookup allocates nothing) to
+ * its struct fblua_step; ref keeps the thread alive while it runs. Only
+ * on such a thread, and only where it can yield, does fb.exec wait for
+ * the engine instead of running the command itself: a coroutine the
+ * script makes is another thread, so it never sees the engine's yield.
+ */
+struct fblua_step {
+	struct fblua *h;
+	lua_State *T;
+	int ref;
+	int started;
+	struct fblua_budget budget;
+	int arc;                  /* the answer fb.exec gets next */
+	char *msg, *res;
+};
+
+static struct fblua_step *
+step_of(lua_State *L)
+{
+	struct fblua_step *t;
+
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, L) != LUA_TLIGHTUSERDATA) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	t = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return t;
+}
+
+/*
+ * fb.exec's continuation: the engine's answer as the call's result. The
+ * strings stay t's until they are in Lua, so a raise cannot leak them.
+ */
+static int
+exec_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct fblua_step *t = step_of(L);
+	const char *p;
+	size_t n;
+
+	(void)status;
+	(void)ctx;
+	if (t == NULL)
+		return luaL_error(L, "fb.exec: the engine lost this thread");
+	if (t->arc != 0) {
+		lua_pushstring(L, t->msg != NULL ? t->msg : "?");
+		free(t->msg);
+		t->msg = NULL;
+		return answer(L, "exec", t->arc, lua_tostring(L, -1), NULL);
+	}
+	if (t->res == NULL) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushstring(L, t->res);
+	free(t->res);
+	t->res = NULL;
+	p = lua_tolstring(L, -1, &n);
+	fblua_json_push(L, p, n);
 	return 1;
 }
 
@@ -120,6 +199,19 @@ l_exec(lua_State *L)
 	set_arg(L, 4, "hosts", 1);
 	set_arg(L, 4, lua_type(L, 2) == LUA_TSTRING ? "command" : "argv", 2);
 	set_arg(L, 4, "opts", 3);
+	if (lua_isyieldable(L) && step_of(L) != NULL &&
+	    ops_get(L)->exec_wait != NULL) {
+		const struct fblua_pb_ops *ops = ops_get(L);
+		struct fblua_ev ev;
+		int rc;
+
+		ev.h = fblua_host(L);
+		ev.L = L;
+		ev.idx = 4;
+		if ((rc = ops->exec_wait(ops->ud, &ev)) != 0)
+			return answer(L, "exec", rc, fb_errmsg(rc), NULL);
+		return lua_yieldk(L, 0, 0, exec_k);
+	}
 	return dispatch(L, "exec");
 }
 
@@ -426,6 +518,7 @@ struct step_args {
 	int step;
 	const char *fn, *host;
 	int missing;
+	struct fblua_step *t;
 };
 
 /* module, args: push steps[step][fn] and call it (under fblua_pcall). */
@@ -484,8 +577,151 @@ int
 fblua_playbook_call(struct fblua *h, int script, int step, const char *fn,
     const char *host, int (*ret)(void *, struct fblua_ev *), void *ud)
 {
-	struct step_args sa = { step, fn, host, 0 };
+	struct step_args sa = { step, fn, host, 0, NULL };
 	struct view_args v = { &sa, ret, ud };
 
 	return fblua_script_view(h, script, call_in_view, &v);
+}
+
+/* module, args: make the thread for steps[step][fn] (under fblua_pcall). */
+static int
+step_new_protected(lua_State *L)
+{
+	struct step_args *a = lua_touserdata(L, 2);
+	struct fblua_step *t = a->t;
+
+	if (lua_getfield(L, 1, "steps") != LUA_TTABLE ||
+	    lua_rawgeti(L, -1, a->step) != LUA_TTABLE ||
+	    lua_getfield(L, -1, a->fn) != LUA_TFUNCTION) {
+		a->missing = 1;
+		return 0;
+	}
+	t->T = lua_newthread(L);
+	lua_pushvalue(L, -2);
+	lua_xmove(L, t->T, 1);
+	if (a->host != NULL) {
+		lua_pushstring(L, a->host);
+		lua_xmove(L, t->T, 1);
+	}
+	lua_pushvalue(L, -1);
+	t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushlightuserdata(L, t);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, t->T);
+	/* Its own count; it would inherit the creator's hook otherwise. */
+	fblua_budget_arm(t->T);
+	return 0;
+}
+
+static int
+step_new_in_view(void *ud, struct fblua_ev *mod)
+{
+	struct step_args *a = ud;
+	lua_State *L = mod->L;
+
+	lua_pushcfunction(L, step_new_protected);
+	lua_pushvalue(L, mod->idx);
+	lua_pushlightuserdata(L, a);
+	return fblua_pcall(mod->h, 2, 0);
+}
+
+int
+fblua_step_new(struct fblua *h, int script, int step, const char *fn,
+    const char *host, struct fblua_step **out)
+{
+	struct fblua_step *t = xcalloc(1, sizeof(*t));
+	struct step_args sa = { step, fn, host, 0, t };
+	int rc;
+
+	t->h = h;
+	t->ref = LUA_NOREF;
+	if ((rc = fblua_script_view(h, script, step_new_in_view, &sa)) != 0 ||
+	    sa.missing) {
+		if (rc == 0)
+			rc = fb_err(FB_ERR_NOENT, "step %d has no function "
+			    "'%s'", step, fn);
+		fblua_step_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int
+fblua_step_resume(struct fblua_step *t, int arc, char *msg, char *res,
+    int (*ret)(void *, struct fblua_ev *), void *ud, int *waiting)
+{
+	lua_State *L = t->h->L;
+	struct fblua_ev ev;
+	int rc, yielded = 0, nres = 0, nargs = 0, top;
+
+	free(t->msg);
+	free(t->res);
+	t->arc = arc;
+	t->msg = msg;
+	t->res = res;
+	if (t->T == NULL)
+		return fb_err(FB_ERR_INTERNAL, "the step thread is gone");
+	if (!t->started) {
+		t->started = 1;
+		nargs = lua_gettop(t->T) - 1;
+	}
+	rc = fblua_resume(t->h, t->T, nargs, &t->budget, &yielded, &nres);
+	if (rc != 0)
+		return rc;
+	if (yielded) {
+		/* Whatever a stray yield handed over is not the engine's. */
+		lua_pop(t->T, nres);
+		*waiting = 1;
+		return 0;
+	}
+	*waiting = 0;
+	if (ret == NULL)
+		return 0;
+	/* The first result, moved to the main thread as fblua_pcall leaves it. */
+	top = lua_gettop(L);
+	if (!lua_checkstack(L, 2))
+		return fb_err(FB_ERR_LIMIT, "Lua stack exhausted");
+	if (nres == 0) {
+		lua_pushnil(L);
+	} else {
+		lua_pop(t->T, nres - 1);
+		lua_xmove(t->T, L, 1);
+	}
+	ev.h = t->h;
+	ev.L = L;
+	ev.idx = lua_gettop(L);
+	rc = ret(ud, &ev);
+	lua_settop(L, top);
+	return rc;
+}
+
+/* Forget the thread (under fblua_pcall: the first unref may allocate). */
+static int
+step_free_protected(lua_State *L)
+{
+	struct fblua_step *t = lua_touserdata(L, 1);
+
+	lua_pushnil(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, t->T);
+	luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+	return 0;
+}
+
+void
+fblua_step_free(struct fblua_step *t)
+{
+	lua_State *L;
+
+	if (t == NULL)
+		return;
+	if (t->T != NULL) {
+		/* Should this fail (the memory cap), lua_close frees it. */
+		L = t->h->L;
+		lua_pushcfunction(L, step_free_protected);
+		lua_pushlightuserdata(L, t);
+		(void)fblua_pcall(t->h, 1, 0);
+	}
+	free(t->msg);
+	free(t->res);
+	free(t);
 }

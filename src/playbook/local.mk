@@ -6,3 +6,4 @@ nobase_dist_pkgdata_DATA += playbooks/snapshot-evidence.lua \
 	playbooks/quarantine-model.lua playbooks/rollback-model.lua \
 	playbooks/contain-gpu-node.lua playbooks/revoke-key.lua \
 	playbooks/verify-model-integrity.lua
+EXTRA_DIST += bench/playbook

@@ -417,7 +417,7 @@ refuse_all(void *ud, const char *fn, struct fblua_ev *args, char **result)
 	    fn);
 }
 
-static const struct fblua_pb_ops refusing_ops = { NULL, refuse_all };
+static const struct fblua_pb_ops refusing_ops = { NULL, refuse_all, NULL };
 
 int
 pb_load(const char *path, const struct fblua_pb_ops *ops,

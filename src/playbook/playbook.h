@@ -11,8 +11,10 @@
  *    pairs that finished are never touched again;
  *  - destructive steps run only after approval of the plan's SHA-256; an
  *    approval is refused when the plan recomputed now differs;
- *  - a run stops between pairs when *interrupted is set (SIGINT) or the
- *    run was aborted, and stays resumable.
+ *  - the pairs of a batch run at once (at most opts->forks; the plan is
+ *    the same for any number), each committed as it changes state;
+ *  - a run starts no more pairs when *interrupted is set (SIGINT) or the
+ *    run was aborted; pairs already started finish; it stays resumable.
  * Library code: it never exits; it prints the plan and progress to the
  * stream it is given, terminal-safe.
  */
@@ -100,6 +102,7 @@ struct pb_opts {
 	int force;                /* resume/undo with a changed source */
 	int connect_timeout;      /* seconds (10) */
 	int timeout;              /* default command timeout, 0: none */
+	int forks;                /* pairs of a batch at once (-j), 0: 10 */
 	volatile int *interrupted;
 	FILE *out;                /* plan and progress (stdout) */
 	int quiet;

@@ -1,7 +1,8 @@
 /*
  * run.c: the run engine — plan (every check), approval bound to the
- * plan's SHA-256, apply pair by pair with a journal row before and after
- * each, resume, undo, abort; and the engine side of every fb.* call.
+ * plan's SHA-256, apply with a journal row before and after each pair (the
+ * pairs of a batch at once, on step threads: see "pairs at once"), resume,
+ * undo, abort; and the engine side of every fb.* call.
  */
 #include "config.h"
 
@@ -28,6 +29,10 @@
 #define PB_ARGS_MAX (64u << 10)
 #define PB_COMMAND_MAX (256u << 10)
 #define PB_ANSWER_MAX 4096
+#define PB_FORKS_DEFAULT 10
+#define PB_FORKS_MAX 1000
+
+struct worker;
 
 struct pair {
 	int step;
@@ -56,7 +61,11 @@ struct eng {
 	int lockfd;
 	struct pair *pairs;
 	size_t npairs;
+	int forks;                /* pairs at once (-j) */
+	struct worker *cur;       /* whose step thread runs now */
 };
+
+static int eng_exec_wait(void *, struct fblua_ev *);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -300,19 +309,18 @@ lock_run(struct eng *e)
 
 /* ---- the fb.* calls ----------------------------------------------------- */
 
-/* Journal one call and audit it (one transaction); extra runs inside. */
+/*
+ * Journal one call and audit it (inside the caller's transaction); a is
+ * its arguments as JSON (NULL: none), taken here.
+ */
 static int
-journal(struct eng *e, const char *fn, struct fblua_ev *args,
+journal_raw(struct eng *e, const char *fn, char *a, size_t alen,
     const char *result, int ok)
 {
 	struct fb_json *j;
-	char *a = NULL, *obj;
-	size_t alen = 0;
+	char *obj;
 	int rc;
 
-	if (args != NULL && fblua_ev_json(args, "", &a, &alen) != 0)
-		return fb_err(FB_ERR_INVAL, "arguments JSON cannot hold "
-		    "(functions, userdata)");
 	if (a != NULL && alen > PB_ARGS_MAX) {
 		char hex[FB_SHA256_HEX];
 
@@ -352,6 +360,32 @@ journal(struct eng *e, const char *fn, struct fblua_ev *args,
 	}
 	free(a);
 	return rc;
+}
+
+/* The call's arguments as JSON (NULL for none); caller frees. */
+static int
+args_json(struct fblua_ev *args, char **a, size_t *alen)
+{
+	*a = NULL;
+	*alen = 0;
+	if (args != NULL && fblua_ev_json(args, "", a, alen) != 0)
+		return fb_err(FB_ERR_INVAL, "arguments JSON cannot hold "
+		    "(functions, userdata)");
+	return 0;
+}
+
+/* Journal one call and audit it, inside the caller's transaction. */
+static int
+journal(struct eng *e, const char *fn, struct fblua_ev *args,
+    const char *result, int ok)
+{
+	char *a;
+	size_t alen;
+	int rc;
+
+	if ((rc = args_json(args, &a, &alen)) != 0)
+		return rc;
+	return journal_raw(e, fn, a, alen, result, ok);
 }
 
 /* Journal in a transaction of its own. */
@@ -552,80 +586,133 @@ exec_evidence(struct eng *e, struct fleet_task *t, const char *command,
 	return rc;
 }
 
-static int
-call_exec(struct eng *e, struct fblua_ev *args, char **result)
-{
+/* An fb.exec request, taken from the script's arguments. */
+struct xreq {
 	struct target_list tl;
-	struct fb_buf cmd = FB_BUF_INIT;
-	struct fleet_task *t = NULL;
+	struct fb_buf cmd;
+	char *args;               /* JSON, for the journal */
+	size_t alen;
+	char *evname;             /* opts.evidence, or NULL */
+	int timeout;
+	size_t max_output;
+	struct fleet_task *t;     /* tasks tl.n, while it runs */
+	/* who asked: the journal rows carry their step, host and phase */
+	int step;
+	const char *host, *phase;
+};
+
+static void
+xreq_free(struct xreq *x)
+{
+	if (x == NULL)
+		return;
+	free(x->tl.h);
+	fb_buf_release(&x->cmd);
+	free(x->args);
+	free(x->evname);
+	free(x);
+}
+
+/* Check and copy an exec's arguments (nothing runs yet). */
+static int
+exec_prepare(struct eng *e, struct fblua_ev *args, struct xreq **out)
+{
+	struct xreq *x = xcalloc(1, sizeof(*x));
 	struct fleet_opts fo;
-	struct fb_json *j, *sum;
-	int64_t v, *ids = NULL, *evids = NULL;
-	const char *command, *evname = NULL;
-	size_t i, clen;
+	const char *command, *evname;
+	size_t clen;
+	int64_t v;
 	int rc;
 
-	if ((rc = targets(e, args, "hosts", &tl)) != 0)
-		return rc;
+	fb_buf_init(&x->cmd);
+	if ((rc = targets(e, args, "hosts", &x->tl)) != 0)
+		goto out;
 	if ((command = fblua_ev_str(args, "command", &clen)) != NULL) {
 		if (memchr(command, '\0', clen) != NULL) {
 			rc = fb_err(FB_ERR_INVAL, "the command holds a NUL byte");
 			goto out;
 		}
-		fb_buf_add(&cmd, command, clen);
+		fb_buf_add(&x->cmd, command, clen);
 	} else {
-		struct argv_build ab = { &cmd, 0 };
+		struct argv_build ab = { &x->cmd, 0 };
 
 		if ((rc = fblua_ev_foreach(args, "argv", argv_cb, &ab)) != 0)
 			goto out;
 	}
-	if (cmd.len == 0 || cmd.len > PB_COMMAND_MAX) {
+	if (x->cmd.len == 0 || x->cmd.len > PB_COMMAND_MAX) {
 		rc = fb_err(FB_ERR_INVAL, "the command is empty or longer than "
 		    "%u bytes", PB_COMMAND_MAX);
 		goto out;
 	}
 	opts_init(e, &fo);
+	x->timeout = fo.timeout;
+	x->max_output = fo.max_output;
 	if (fblua_ev_int(args, "opts.timeout", &v) == 0 && v >= 0 &&
 	    v <= 86400)
-		fo.timeout = (int)v;
+		x->timeout = (int)v;
 	if ((evname = fblua_ev_str(args, "opts.evidence", NULL)) != NULL) {
 		if (in_check(e)) {
 			rc = fb_err(FB_ERR_REFUSED, "evidence is not collected "
 			    "in check");
 			goto out;
 		}
-		fo.max_output = 64u << 20;
+		x->evname = xstrdup(evname);
+		x->max_output = 64u << 20;
 	}
 	if (fblua_ev_int(args, "opts.max_output", &v) == 0 && v > 0 &&
 	    v <= (64 << 20))
-		fo.max_output = (size_t)v;
-	t = xcalloc(tl.n + 1, sizeof(*t));
-	for (i = 0; i < tl.n; i++) {
-		t[i].host = tl.h[i];
-		t[i].op = FLEET_OP_EXEC;
-		t[i].command = cmd.data;
+		x->max_output = (size_t)v;
+	rc = args_json(args, &x->args, &x->alen);
+	x->step = e->step;
+	x->host = e->host;
+	x->phase = e->phase;
+out:
+	if (rc != 0) {
+		xreq_free(x);
+		return rc;
 	}
-	if ((rc = fleet_run(t, tl.n, &fo)) != 0)
-		goto out;
-	ids = xcalloc(tl.n + 1, sizeof(*ids));
+	*out = x;
+	return 0;
+}
+
+/*
+ * Record a request that ran (its tasks hold the results): remote_exec
+ * rows, evidence, the journal row, in one transaction; then *result is
+ * the script's answer. e's step, host and phase are the request's here.
+ */
+static int
+exec_record(struct eng *e, struct xreq *x, char **result)
+{
+	struct fleet_task *t = x->t;
+	struct fb_json *j, *sum;
+	int64_t *ids, *evids = NULL;
+	size_t i, n = x->tl.n;
+	char *a = x->args;
+	int rc;
+
+	e->step = x->step;
+	e->host = x->host;
+	e->phase = x->phase;
+	x->args = NULL;
+	ids = xcalloc(n + 1, sizeof(*ids));
 	j = fb_json_new();
 	sum = fb_json_new();
 	fb_json_obj_begin(j);
 	fb_json_obj_begin(sum);
 	if ((rc = store_begin(e->s)) == 0) {
-		for (i = 0; i < tl.n && rc == 0; i++) {
+		for (i = 0; i < n && rc == 0; i++) {
 			struct store_remote_exec r;
 
-			remote_exec_in(e, &t[i], cmd.data, &r);
+			remote_exec_in(e, &t[i], x->cmd.data, &r);
 			rc = store_remote_exec_add(e->s, &r, &ids[i]);
 		}
-		if (evname != NULL) {
-			evids = xcalloc(tl.n + 1, sizeof(*evids));
-			for (i = 0; i < tl.n && rc == 0; i++)
-				rc = exec_evidence(e, &t[i], cmd.data, evname,
-				    ids[i], &evids[i]);
+		if (x->evname != NULL) {
+			evids = xcalloc(n + 1, sizeof(*evids));
+			for (i = 0; i < n && rc == 0; i++)
+				rc = exec_evidence(e, &t[i], x->cmd.data,
+				    x->evname, ids[i], &evids[i]);
 		}
-		for (i = 0; i < tl.n; i++) {
+		for (i = 0; i < n; i++) {
 			int ok = t[i].kind == FLEET_OK && t[i].exit_status == 0;
 
 			fb_json_key(j, t[i].host->name);
@@ -655,26 +742,112 @@ call_exec(struct eng *e, struct fblua_ev *args, char **result)
 			fb_json_obj_end(sum);
 		}
 		fb_json_obj_end(sum);
-		if (rc == 0)
-			rc = journal(e, "exec", args, fb_json_text(sum), 1);
+		if (rc == 0) {
+			rc = journal_raw(e, "exec", a, x->alen,
+			    fb_json_text(sum), 1);
+			a = NULL;
+		}
 		rc = commit_or_rollback(e->s, rc);
 	}
+	free(a);
 	fb_json_free(sum);
 	fb_json_obj_end(j);
 	if (rc == 0)
 		*result = fb_json_finish(j);
 	else
 		fb_json_free(j);
-out:
-	if (t != NULL) {
-		for (i = 0; i < tl.n; i++)
-			fleet_task_release(&t[i]);
-		free(t);
-	}
 	free(ids);
 	free(evids);
-	free(tl.h);
-	fb_buf_release(&cmd);
+	return rc;
+}
+
+/*
+ * Run requests x[0..n) together: those with the same timeout and output
+ * cap in one fleet_run (normally all of them), then record each in turn.
+ * rcs[i], msgs[i] (caller frees) and results[i] (caller frees) are
+ * request i's answer. Returns 0, or an error that stops the run.
+ */
+static int
+exec_run(struct eng *e, struct xreq **x, size_t n, int *rcs, char **msgs,
+    char **results)
+{
+	struct fleet_opts fo;
+	struct fleet_task *t;
+	size_t i, k, nt, off, *grp;
+	unsigned char *ran = xcalloc(n + 1, 1);
+	int rc = 0;
+
+	grp = xcalloc(n + 1, sizeof(*grp));
+	for (i = 0; i < n; i++) {
+		rcs[i] = fb_err(FB_ERR_INTERNAL, "the command did not run");
+		msgs[i] = NULL;
+		results[i] = NULL;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		size_t ng = 0;
+
+		if (ran[i])
+			continue;
+		for (k = i, nt = 0; k < n; k++) {
+			if (ran[k] || x[k]->timeout != x[i]->timeout ||
+			    x[k]->max_output != x[i]->max_output)
+				continue;
+			ran[k] = 1;
+			grp[ng++] = k;
+			nt += x[k]->tl.n;
+		}
+		t = xcalloc(nt + 1, sizeof(*t));
+		for (k = 0, off = 0; k < ng; k++) {
+			struct xreq *r = x[grp[k]];
+			size_t h;
+
+			r->t = t + off;
+			for (h = 0; h < r->tl.n; h++) {
+				r->t[h].host = r->tl.h[h];
+				r->t[h].op = FLEET_OP_EXEC;
+				r->t[h].command = r->cmd.data;
+			}
+			off += r->tl.n;
+		}
+		opts_init(e, &fo);
+		fo.timeout = x[i]->timeout;
+		fo.max_output = x[i]->max_output;
+		if (fo.jobs < e->forks)
+			fo.jobs = e->forks;
+		rc = fleet_run(t, nt, &fo);
+		for (k = 0; k < ng; k++) {
+			struct xreq *r = x[grp[k]];
+
+			rcs[grp[k]] = rc == 0 ?
+			    exec_record(e, r, &results[grp[k]]) : rc;
+			if (rcs[grp[k]] != 0)
+				msgs[grp[k]] = xstrdup(fb_errmsg(rcs[grp[k]]));
+			r->t = NULL;
+		}
+		for (k = 0; k < nt; k++)
+			fleet_task_release(&t[k]);
+		free(t);
+	}
+	free(grp);
+	free(ran);
+	return rc;
+}
+
+/* fb.exec where it runs at once: the main thread, a script's coroutine. */
+static int
+call_exec(struct eng *e, struct fblua_ev *args, char **result)
+{
+	struct xreq *x;
+	char *msg = NULL;
+	int rc, xrc = 0;
+
+	if ((rc = exec_prepare(e, args, &x)) != 0)
+		return rc;
+	rc = exec_run(e, &x, 1, &xrc, &msg, result);
+	xreq_free(x);
+	if (rc == 0 && xrc != 0)
+		rc = fb_err(-xrc, "%s", msg);
+	free(msg);
 	return rc;
 }
 
@@ -1395,6 +1568,7 @@ eng_load(struct eng *e, const char *path)
 
 	e->ops.ud = e;
 	e->ops.call = eng_call;
+	e->ops.exec_wait = eng_exec_wait;
 	e->phase = "plan";
 	if ((rc = pb_load(path, &e->ops, "{}", lint_problem, e, &e->pb)) != 0)
 		return rc;
@@ -1430,6 +1604,18 @@ struct check_out {
 	char *json;
 	int change;
 };
+
+enum { RUN_APPLY, RUN_UNDO, RUN_PLAN };
+
+/* A check made while planning: what it found, or how it failed. */
+struct plan_slot {
+	int ran, rc;
+	char *err;
+	struct check_out c;
+};
+
+static int run_pairs(struct eng *, const struct pb_step *, struct pair **,
+    size_t, int, struct plan_slot *, size_t[3], const char **);
 
 static int
 check_ret(void *ud, struct fblua_ev *r)
@@ -1551,36 +1737,56 @@ make_plan(struct eng *e, const char *source_sha, int dry_run, char **plan,
 				    NULL);
 			pending = 1;
 		} else {
+			/* The checks run at once (-j); the plan is in host order. */
+			struct plan_slot *sl = xcalloc(e->nhosts + 1, sizeof(*sl));
+			struct pair *fake = xcalloc(e->nhosts + 1, sizeof(*fake));
+			struct pair **ps = xcalloc(e->nhosts + 1, sizeof(*ps));
+			size_t cnt[3] = { 0, 0, 0 };
+			const char *why = NULL;
+
+			for (h = 0; h < e->nhosts; h++) {
+				fake[h].step = (int)si + 1;
+				fake[h].host = e->hosts[h];
+				ps[h] = &fake[h];
+			}
+			rc = run_pairs(e, st, ps, e->nhosts, RUN_PLAN, sl, cnt,
+			    &why);
 			fb_json_obj_begin(j);
 			for (h = 0; h < e->nhosts && rc == 0; h++) {
-				struct check_out c;
+				struct plan_slot *c = &sl[h];
 
-				if (e->o->interrupted && *e->o->interrupted) {
+				if (!c->ran) {
 					rc = fb_err(FB_ERR_REFUSED, "interrupted "
 					    "while planning");
 					break;
 				}
-				if ((rc = run_check(e, (int)si + 1, e->hosts[h],
-				    &c)) != 0) {
-					rc = fb_err(-rc, "step %zu '%s' check on "
+				if (c->rc != 0) {
+					rc = fb_err(-c->rc, "step %zu '%s' check on "
 					    "'%s': %s (every check must succeed "
 					    "to make a plan; leave a host out "
 					    "with -l '%s:!%s')", si + 1, st->name,
-					    e->hosts[h], fb_errmsg(rc), e->pattern,
+					    e->hosts[h], c->err, e->pattern,
 					    e->hosts[h]);
 					break;
 				}
 				fb_json_key(j, e->hosts[h]);
-				if (c.change) {
-					fb_json_raw(j, c.json);
+				if (c->c.change) {
+					fb_json_raw(j, c->c.json);
 					pending = 1;
 				} else {
 					fb_json_null(j);
 				}
 				pair_add(e, (int)si + 1, e->hosts[h],
-				    c.change ? "pending" : "unchanged", c.json);
-				free(c.json);
+				    c->c.change ? "pending" : "unchanged",
+				    c->c.json);
 			}
+			for (h = 0; h < e->nhosts; h++) {
+				free(sl[h].err);
+				free(sl[h].c.json);
+			}
+			free(sl);
+			free(fake);
+			free(ps);
 			fb_json_obj_end(j);
 		}
 		fb_json_obj_end(j);
@@ -1835,6 +2041,339 @@ do_pair(struct eng *e, const struct pb_step *st, struct pair *p, int *res)
 	return rc;
 }
 
+/* ---- pairs at once ------------------------------------------------------ */
+
+/*
+ * The pairs of a batch run at once, at most e->forks of them, each on a
+ * step thread of its own (fblua_step_*). A thread runs until its step
+ * function returns or it waits in fb.exec; when every running thread
+ * waits, the commands of all of them run together (exec_run: one
+ * fleet_run) and each is resumed with its answer. Only one thread runs
+ * Lua at a time, and e->step, e->host and e->phase are set to its pair
+ * before each resume, so each journal row names the pair that made the
+ * call. A pair is committed "applying" before its thread starts and its
+ * end state as soon as it ends.
+ */
+enum { PAIR_UNDONE = PAIR_DONE };
+
+struct worker {
+	struct pair *p;
+	const struct pb_step *st;
+	struct plan_slot *plan;   /* planning: the check's outcome goes here */
+	struct fblua_step *thr;
+	int start_rc;             /* the thread could not be made */
+	const char *fn;           /* check, apply, undo */
+	const char *phase;        /* as journaled: plan, check, apply, undo */
+	struct xreq *req;         /* waiting in fb.exec */
+	int arc;                  /* fb.exec's answer for the next resume */
+	char *msg, *res;
+	int busy;
+	int res_kind;             /* PAIR_* when it ended */
+};
+
+static int
+eng_exec_wait(void *ud, struct fblua_ev *args)
+{
+	struct eng *e = ud;
+	struct worker *w = e->cur;
+
+	if (w == NULL || w->req != NULL)
+		return fb_err(FB_ERR_INTERNAL, "no step waits here");
+	return exec_prepare(e, args, &w->req);
+}
+
+static void
+worker_clear(struct worker *w)
+{
+	fblua_step_free(w->thr);
+	xreq_free(w->req);
+	free(w->msg);
+	free(w->res);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Make the thread for w's next function; a failure ends it later. */
+static void
+worker_phase(struct eng *e, struct worker *w, const char *fn,
+    const char *phase)
+{
+	fblua_step_free(w->thr);
+	w->thr = NULL;
+	w->fn = fn;
+	w->phase = phase;
+	w->start_rc = fblua_step_new(e->pb->lua, e->pb->script, w->p->step,
+	    fn, w->p->host[0] ? w->p->host : NULL, &w->thr);
+}
+
+/* Start pair p on w: commit its state, then make its first thread. */
+static int
+worker_start(struct eng *e, const struct pb_step *st, struct pair *p,
+    struct worker *w, int mode, struct plan_slot *slot)
+{
+	const char *host = p->host[0] ? p->host : NULL;
+	int was_applying, rc;
+	char *err;
+
+	memset(w, 0, sizeof(*w));
+	w->p = p;
+	w->st = st;
+	e->step = p->step;
+	e->host = host;
+	if (mode == RUN_PLAN) {
+		w->plan = slot;
+		w->busy = 1;
+		worker_phase(e, w, "check", "plan");
+		return 0;
+	}
+	if (mode == RUN_UNDO) {
+		if ((rc = pair_set(e, p, "undoing", NULL, NULL, 1, 0)) != 0)
+			return rc;
+		w->busy = 1;
+		worker_phase(e, w, "undo", "undo");
+		return 0;
+	}
+	was_applying = strcmp(p->state, "applying") == 0;
+	if ((rc = pair_set(e, p, "applying", NULL, NULL, 1, 0)) != 0)
+		return rc;
+	if (!st->has_check && st->has_apply && was_applying && !e->o->force) {
+		w->res_kind = PAIR_FAILED;
+		err = xstrdup("interrupted while applying and the step has no "
+		    "check to tell whether it took effect; inspect the host, "
+		    "then resume with --force to apply again");
+		say(e, "  %-20s failed: %s", host ? host : "-", err);
+		rc = pair_set(e, p, "failed", NULL, err, 0, 0);
+		free(err);
+		return rc;
+	}
+	w->busy = 1;
+	if (st->has_check)
+		worker_phase(e, w, "check", "check");
+	else
+		worker_phase(e, w, "apply", "apply");
+	return 0;
+}
+
+/*
+ * Resume w until its pair waits in fb.exec (w->req set) or ends (w->busy
+ * cleared, w->res_kind says how). Returns 0, or an error that stops the
+ * run (the budget, the memory cap, the store).
+ */
+static int
+worker_run(struct eng *e, struct worker *w)
+{
+	struct pair *p = w->p;
+	const char *host = p->host[0] ? p->host : NULL;
+	struct check_out c;
+	struct apply_out ao;
+	char *err;
+	int rc, waiting, check;
+
+	for (;;) {
+		check = strcmp(w->fn, "check") == 0;
+		memset(&c, 0, sizeof(c));
+		ao.json = NULL;
+		e->step = p->step;
+		e->host = host;
+		e->phase = w->phase;
+		if (w->thr == NULL) {
+			rc = w->start_rc;
+			waiting = 0;
+		} else {
+			e->cur = w;
+			/* The answer is the thread's now. */
+			rc = fblua_step_resume(w->thr, w->arc, w->msg, w->res,
+			    check ? check_ret : apply_ret, check ? (void *)&c :
+			    (void *)&ao, &waiting);
+			w->msg = w->res = NULL;
+			e->cur = NULL;
+		}
+		free(w->msg);
+		free(w->res);
+		w->msg = w->res = NULL;
+		if (rc == 0 && waiting) {
+			if (w->req != NULL)
+				return 0;
+			rc = fb_err(FB_ERR_LUA, "attempt to yield from outside "
+			    "a coroutine");
+		}
+		if (w->plan != NULL) {
+			/* Planning commits nothing: keep what the check found. */
+			w->plan->ran = 1;
+			w->plan->rc = rc;
+			if (rc != 0)
+				w->plan->err = xstrdup(fb_errmsg(rc));
+			w->plan->c = c;
+			free(ao.json);
+			worker_clear(w);
+			return 0;
+		}
+		if (rc == -FB_ERR_LIMIT) {
+			/* The run stops; an undo stays "undoing" for next time. */
+			err = xstrdup(fb_errmsg(rc));
+			if (strcmp(w->fn, "undo") != 0)
+				(void)pair_set(e, p, "failed", NULL, err, 0, 0);
+			rc = fb_err(FB_ERR_LIMIT, "%s", err);
+			free(err);
+			free(c.json);
+			free(ao.json);
+			worker_clear(w);
+			return rc;
+		}
+		if (check && rc == 0 && c.change) {
+			free(c.json);
+			worker_phase(e, w, "apply", "apply");
+			continue;
+		}
+		break;
+	}
+	if (strcmp(w->fn, "undo") == 0) {
+		if (rc != 0) {
+			err = xstrdup(fb_errmsg(rc));
+			say(e, "  %-20s undo failed: %s", p->host, err);
+			rc = pair_set(e, p, "undo-failed", NULL, err, 0, 0);
+			free(err);
+			w->res_kind = PAIR_FAILED;
+		} else {
+			say(e, "  %-20s undone", p->host);
+			rc = pair_set(e, p, "undone", NULL, NULL, 0, 0);
+			w->res_kind = PAIR_UNDONE;
+		}
+	} else if (check) {
+		if (rc != 0) {
+			err = xasprintf("check: %s", fb_errmsg(rc));
+			rc = pair_set(e, p, "failed", NULL, err, 0, 0);
+			say(e, "  %-20s failed: %s", host ? host : "-", err);
+			free(err);
+			w->res_kind = PAIR_FAILED;
+		} else {
+			w->res_kind = PAIR_UNCHANGED;
+			say(e, "  %-20s no change", host ? host : "-");
+			rc = pair_set(e, p, "unchanged", NULL, NULL, 0, 0);
+		}
+	} else if (rc != 0) {
+		err = xstrdup(fb_errmsg(rc));
+		say(e, "  %-20s failed: %s", host ? host : "-", err);
+		rc = pair_set(e, p, "failed", NULL, err, 0, 0);
+		free(err);
+		w->res_kind = PAIR_FAILED;
+	} else {
+		say(e, "  %-20s applied", host ? host : "-");
+		rc = pair_set(e, p, "done", ao.json, NULL, 0, 1);
+		w->res_kind = PAIR_DONE;
+	}
+	free(c.json);
+	free(ao.json);
+	{
+		int kind = w->res_kind;
+
+		worker_clear(w);
+		w->res_kind = kind;
+	}
+	return rc;
+}
+
+/* Planning starts no more checks after SIGINT or a failed check. */
+static int
+plan_stop(struct eng *e, const struct plan_slot *slots, size_t n)
+{
+	size_t i;
+
+	if (e->o->interrupted && *e->o->interrupted)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (slots[i].ran && slots[i].rc != 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Run pairs ps[0..n) of one batch (RUN_UNDO: their undo; RUN_PLAN: their
+ * check, into slots[i], committing nothing), at most e->forks at once;
+ * count how each ended in cnt[PAIR_*]. SIGINT or an abort stops starting
+ * pairs (*why says which; planning: SIGINT or a failed check); started
+ * ones run to their end. Returns 0 or an error that stops the run: then
+ * started pairs are left as they were committed ("applying"), for resume
+ * to re-check.
+ */
+static int
+run_pairs(struct eng *e, const struct pb_step *st, struct pair **ps,
+    size_t n, int mode, struct plan_slot *slots, size_t cnt[3],
+    const char **why)
+{
+	size_t nw = (size_t)e->forks, next = 0, i, nx, nbusy;
+	struct worker *w = xcalloc(nw, sizeof(*w));
+	struct xreq **xs = xcalloc(nw + 1, sizeof(*xs));
+	size_t *who = xcalloc(nw + 1, sizeof(*who));
+	char **results = xcalloc(nw + 1, sizeof(*results));
+	char **msgs = xcalloc(nw + 1, sizeof(*msgs));
+	int *rcs = xcalloc(nw + 1, sizeof(*rcs));
+	int rc = 0, stop = 0;
+
+	for (;;) {
+		/* Start pairs while there is room. */
+		for (i = 0; i < nw && next < n && !stop && rc == 0; i++) {
+			if (w[i].busy)
+				continue;
+			if (mode == RUN_PLAN ? plan_stop(e, slots, next) :
+			    should_stop(e, why)) {
+				stop = 1;
+				break;
+			}
+			rc = worker_start(e, st, ps[next], &w[i], mode,
+			    slots ? &slots[next] : NULL);
+			next++;
+			if (rc == 0 && !w[i].busy)
+				cnt[w[i].res_kind]++;
+		}
+		/* Run each until it waits in fb.exec or ends. */
+		for (i = 0; i < nw && rc == 0; i++) {
+			if (!w[i].busy || w[i].req != NULL)
+				continue;
+			rc = worker_run(e, &w[i]);
+			if (rc == 0 && !w[i].busy && mode != RUN_PLAN)
+				cnt[w[i].res_kind]++;
+		}
+		if (rc != 0)
+			break;
+		for (i = 0, nbusy = 0; i < nw; i++)
+			nbusy += w[i].busy;
+		if (nbusy < nw && next < n && !stop)
+			continue;       /* room again: let more pairs join */
+		if (nbusy == 0)
+			break;
+		/* Everyone running waits in fb.exec: run them all at once. */
+		for (i = 0, nx = 0; i < nw; i++) {
+			if (w[i].busy) {
+				who[nx] = i;
+				xs[nx++] = w[i].req;
+			}
+		}
+		rc = exec_run(e, xs, nx, rcs, msgs, results);
+		for (i = 0; i < nx; i++) {
+			struct worker *x = &w[who[i]];
+
+			x->arc = rcs[i];
+			x->msg = msgs[i];
+			x->res = results[i];
+			xreq_free(x->req);
+			x->req = NULL;
+		}
+		if (rc != 0)
+			break;
+	}
+	for (i = 0; i < nw; i++)
+		worker_clear(&w[i]);
+	e->step = 0;
+	e->host = NULL;
+	free(w);
+	free(xs);
+	free(who);
+	free(results);
+	free(msgs);
+	free(rcs);
+	return rc;
+}
+
 static int
 step_event(struct eng *e, const struct pb_step *st, int step, size_t done,
     size_t unchanged, size_t failed, const char *verb)
@@ -1896,31 +2435,57 @@ apply_all(struct eng *e, enum pb_outcome *outcome)
 			if (e->pairs[i].step == (int)si + 1)
 				n++;
 		batch = st->batch > 0 ? (size_t)st->batch : n;
-		for (i = 0; i < e->npairs && rc == 0; i++) {
-			struct pair *p = &e->pairs[i];
-			int res = PAIR_FAILED;
+		/*
+		 * A step that runs once is the run's own code, on the main
+		 * thread; the pairs of a batch run at once (run_pairs).
+		 * max_fail is weighed after each batch, as the pairs of a
+		 * step are counted in order (finished ones included).
+		 */
+		for (i = 0; i < e->npairs && rc == 0 && !stop; ) {
+			struct pair **ps = NULL;
+			size_t nps = 0, cnt[3] = { 0, 0, 0 };
 
-			if (p->step != (int)si + 1)
-				continue;
-			seen++;
-			if (!is_finished(p->state)) {
-				if (should_stop(e, &why)) {
-					stop = 1;
+			for (; i < e->npairs; i++) {
+				struct pair *p = &e->pairs[i];
+
+				if (p->step != (int)si + 1)
+					continue;
+				seen++;
+				if (!is_finished(p->state)) {
+					ps = xrealloc(ps, (nps + 1) *
+					    sizeof(*ps));
+					ps[nps++] = p;
+				}
+				if (seen % batch == 0 || seen == n) {
+					i++;
 					break;
 				}
-				if (!any)
-					say(e, "step %zu '%s'", si + 1, st->name);
-				any = 1;
-				if ((rc = do_pair(e, st, p, &res)) != 0)
-					break;
-				if (res == PAIR_DONE)
-					done++;
-				else if (res == PAIR_UNCHANGED)
-					unchanged++;
-				else
-					failed++;
 			}
-			if (failed > 0 && (seen % batch == 0 || seen == n) &&
+			if (nps > 0 && should_stop(e, &why)) {
+				free(ps);
+				stop = 1;
+				break;
+			}
+			if (nps > 0 && !any)
+				say(e, "step %zu '%s'", si + 1, st->name);
+			any = any || nps > 0;
+			if (nps > 0 && st->has_run) {
+				int res = PAIR_FAILED;
+
+				rc = do_pair(e, st, ps[0], &res);
+				if (rc == 0)
+					cnt[res]++;
+			} else if (nps > 0) {
+				rc = run_pairs(e, st, ps, nps, RUN_APPLY, NULL,
+				    cnt, &why);
+				if (rc == 0 && why != NULL)
+					stop = 1;
+			}
+			free(ps);
+			done += cnt[PAIR_DONE];
+			unchanged += cnt[PAIR_UNCHANGED];
+			failed += cnt[PAIR_FAILED];
+			if (rc == 0 && failed > 0 &&
 			    (double)failed * 100.0 / (double)n > st->max_fail) {
 				err = xasprintf("step %zu '%s': %zu of %zu "
 				    "host%s failed (max_fail %g%%)", si + 1,
@@ -1981,6 +2546,9 @@ eng_init(struct eng *e, struct store *s, const struct pb_opts *o)
 	e->o = o;
 	e->out = o->out ? o->out : stdout;
 	e->lockfd = -1;
+	e->forks = o->forks > 0 ? o->forks : PB_FORKS_DEFAULT;
+	if (e->forks > PB_FORKS_MAX)
+		e->forks = PB_FORKS_MAX;
 	make_batch(e->batch);
 }
 
@@ -2371,12 +2939,14 @@ pb_undo(struct store *s, int64_t id, const struct pb_opts *o,
 	for (si = e.pb->nsteps; si > 0 && rc == 0; si--) {
 		const struct pb_step *st = &e.pb->steps[si - 1];
 		size_t n_undone = 0, n_failed = 0;
+		struct pair **ps = NULL;
+		size_t nps = 0, cnt[3] = { 0, 0, 0 };
+		const char *why = NULL;
 		int any = 0;
 
-		for (i = e.npairs; i > 0 && rc == 0; i--) {
+		/* The step's applied pairs, last first, undone at once. */
+		for (i = e.npairs; i > 0; i--) {
 			struct pair *p = &e.pairs[i - 1];
-			const char *why;
-			char *err;
 
 			/* Applied, or an undo that was cut off or failed. */
 			if (p->step != (int)si || (strcmp(p->state, "done") != 0 &&
@@ -2387,33 +2957,26 @@ pb_undo(struct store *s, int64_t id, const struct pb_opts *o,
 				skipped++;
 				continue;
 			}
-			if (should_stop(&e, &why))
-				goto stopped;
-			if (!any)
-				say(&e, "undo step %zu '%s'", si, st->name);
+			ps = xrealloc(ps, (nps + 1) * sizeof(*ps));
+			ps[nps++] = p;
+		}
+		if (nps > 0 && should_stop(&e, &why)) {
+			free(ps);
+			goto stopped;
+		}
+		if (nps > 0) {
+			say(&e, "undo step %zu '%s'", si, st->name);
 			any = 1;
-			e.step = p->step;
-			e.host = p->host[0] ? p->host : NULL;
-			e.phase = "undo";
-			if ((rc = pair_set(&e, p, "undoing", NULL, NULL, 1,
-			    0)) != 0)
-				break;
-			rc = fblua_playbook_call(e.pb->lua, e.pb->script,
-			    p->step, "undo", e.host, NULL, NULL);
-			if (rc == -FB_ERR_LIMIT)
-				break;
-			if (rc != 0) {
-				err = xstrdup(fb_errmsg(rc));
-				say(&e, "  %-20s undo failed: %s", p->host, err);
-				rc = pair_set(&e, p, "undo-failed", NULL, err, 0,
-				    0);
-				free(err);
-				n_failed++;
-			} else {
-				say(&e, "  %-20s undone", p->host);
-				rc = pair_set(&e, p, "undone", NULL, NULL, 0, 0);
-				n_undone++;
-			}
+			rc = run_pairs(&e, st, ps, nps, RUN_UNDO, NULL, cnt,
+			    &why);
+		}
+		free(ps);
+		n_undone = cnt[PAIR_UNDONE];
+		n_failed = cnt[PAIR_FAILED];
+		if (rc == 0 && why != NULL) {
+			undone += n_undone;
+			failed += n_failed;
+			goto stopped;
 		}
 		if (!st->has_undo && !any) {
 			for (i = 0; i < e.npairs; i++)
