@@ -88,6 +88,10 @@ test_expect_success 'd plans marker on every host and changes nothing' '
 	tmux_keys j Enter && tmux_wait "line (string) =" &&
 	tmux_keys C-u && tmux_type "from the console" && tmux_keys Enter &&
 	tmux_wait "\"line\":\"from the console\"" &&
+	tmux_keys j j Enter && tmux_wait "forks (number) =" && tmux_type 0 &&
+	tmux_keys Enter && tmux_wait "'"'"'0'"'"' is not a number of hosts from 1 to 1000" &&
+	tmux_keys Enter && tmux_wait "forks (number) =" && tmux_type 2 &&
+	tmux_keys Enter && tmux_wait "= 2                    hosts at once" &&
 	tmux_keys d && tmux_wait "plan marker on all (a dry run" &&
 	tmux_keys y && tmux_wait "Press Enter to return" && tmux_capture >pane &&
 	expect_eq "$(grep -c "append .from the console. to /srv/data/marker" pane)" 2 &&

@@ -293,6 +293,8 @@ struct tui {
 	char *filter_pending;     /* typed after /, not yet applied */
 	struct store_interrupt intr;
 	int has_cases;            /* the store has the cases tables */
+	int forks;                /* hosts at once for the engine, 0: its
+	                             default (set in the playbook form) */
 };
 /* Set the status line message (printf-style; the text is sanitized). */
 void tui_message(struct tui *t, int error, const char *fmt, ...)

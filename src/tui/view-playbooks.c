@@ -321,13 +321,12 @@ struct field {
 	char *value;              /* NULL: not set */
 };
 
-enum { F_HOSTS = -1, F_CASE = -2 };
 
 struct form {
 	struct pb_entry e;
 	struct field *f;
 	size_t nf;
-	char *hosts, *case_no;    /* NULL: not set */
+	char *hosts, *forks, *case_no; /* NULL: not set */
 	int cur;                  /* field under the cursor */
 	int nfields;              /* params + hosts + case */
 	size_t cur_line;          /* its pager line */
@@ -479,7 +478,10 @@ form_build(struct form *v)
 	    pb->hosts : "all", 0, v->hosts, "(default)", "inventory hosts to "
 	    "run on, "
 	    "as -l takes them");
-	add_field(v, (int)pb->nparams + 1, "case", "number", NULL, 0,
+	add_field(v, (int)pb->nparams + 1, "forks", "number", "10", 0,
+	    v->forks, "(default)", "hosts at once (-j); approving from the "
+	    "console uses it too");
+	add_field(v, (int)pb->nparams + 2, "case", "number", NULL, 0,
 	    v->case_no, "(none)", "the case the run is journaled on");
 	tui_pager_add_text(p, TUI_C_NORMAL, "");
 	if (v->params_error != NULL)
@@ -529,6 +531,7 @@ form_close(struct tui_view *tv)
 	}
 	free(v->f);
 	free(v->hosts);
+	free(v->forks);
 	free(v->case_no);
 	free(v->params_json);
 	free(v->params_error);
@@ -548,7 +551,7 @@ form_reload(struct tui *t, struct tui_view *tv)
 	entry_clear(&v->e);
 	entry_load(&v->e, path);
 	free(path);
-	v->nfields = v->e.pb ? (int)v->e.pb->nparams + 2 : 0;
+	v->nfields = v->e.pb ? (int)v->e.pb->nparams + 3 : 0;
 	if (v->cur >= v->nfields)
 		v->cur = v->nfields > 0 ? v->nfields - 1 : 0;
 	snprintf(v->info, sizeof(v->info), "%s", v->e.pb == NULL ? "broken" :
@@ -573,17 +576,20 @@ set_field(struct tui *t, struct tui_action *a, const char *reason)
 		return 0;
 	if (a->arg == (int64_t)v->e.pb->nparams)
 		slot = &v->hosts;
-	else if (a->arg == (int64_t)v->e.pb->nparams + 1) {
-		const char *d = ans[0] == '#' ? ans + 1 : ans;
+	else if (a->arg == (int64_t)v->e.pb->nparams + 1 ||
+	    a->arg == (int64_t)v->e.pb->nparams + 2) {
+		int is_case = a->arg == (int64_t)v->e.pb->nparams + 2;
+		const char *d = is_case && ans[0] == '#' ? ans + 1 : ans;
 		char *end;
 		long long n = strtoll(d, &end, 10);
 
 		if (*d != '\0' && (*d < '0' || *d > '9' || *end != '\0' ||
-		    n <= 0)) {
-			tui_message(t, 1, "'%s' is not a case number", ans);
+		    n <= 0 || (!is_case && n > 1000))) {
+			tui_message(t, 1, is_case ? "'%s' is not a case number" :
+			    "'%s' is not a number of hosts from 1 to 1000", ans);
 			return 0;
 		}
-		slot = &v->case_no;
+		slot = is_case ? &v->case_no : &v->forks;
 		ans = d;
 	} else if (a->arg >= 0 && a->arg < (int64_t)v->e.pb->nparams)
 		slot = field_value(v, v->e.pb->params[a->arg].name);
@@ -610,6 +616,10 @@ edit_field(struct tui *t, struct form *v)
 		name = "hosts";
 		type = "pattern";
 		init = v->hosts;
+	} else if (v->cur == (int)pb->nparams + 1) {
+		name = "forks";
+		type = "number";
+		init = v->forks;
 	} else {
 		name = "case";
 		type = "number";
@@ -638,6 +648,7 @@ struct form_run {
 	const char *hosts;
 	int64_t case_id;
 	int dry_run;
+	int forks;
 	int64_t run_id;
 };
 
@@ -652,6 +663,7 @@ form_engine(struct tui *t, void *ctx, const struct pb_opts *po, int *outcome)
 	o.pattern = r->hosts;
 	o.case_id = r->case_id;
 	o.dry_run = r->dry_run;
+	o.forks = r->forks;
 	rc = pb_run(t->store, r->path, r->assign, r->nassign, &o, &r->run_id,
 	    &out);
 	*outcome = (int)out;
@@ -677,6 +689,8 @@ start_run(struct tui *t, struct tui_action *a, const char *reason)
 	r.nassign = assignments(v, &r.assign);
 	r.hosts = v->hosts;
 	r.case_id = v->case_no ? strtoll(v->case_no, NULL, 10) : 0;
+	r.forks = v->forks ? (int)strtol(v->forks, NULL, 10) : 0;
+	t->forks = r.forks;
 	r.dry_run = a->verb[0] == 'p';
 	title = xasprintf("%s", a->what);
 	rc = tui_engine(t, title, form_engine, &r, &out);

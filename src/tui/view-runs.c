@@ -191,6 +191,7 @@ tui_engine(struct tui *t, const char *title, tui_engine_fn fn, void *ctx,
 
 	memset(&po, 0, sizeof(po));
 	po.out = stdout;
+	po.forks = t->forks;
 	interrupted = 0;
 	po.interrupted = &interrupted;
 	*outcome = PB_FAILED;
