@@ -35,6 +35,8 @@ echo "late" >late.txt
 fbw evidence add --case 1 late.txt >/dev/null
 fbw case note 1 "written after T" >/dev/null
 fbw case status 1 contained --reason "after T" >/dev/null
+# A status change after T: the bundle shows the status at T.
+fbw finding fp 2 --reason "decided after T" >/dev/null
 
 ssh-keygen -q -t ed25519 -N "" -C "responder@example.org" -f key
 echo "responder@example.org namespaces=\"firebreak-evidence\" $(cut -d" " -f1,2 key.pub)" >allowed
@@ -72,7 +74,16 @@ test_expect_success 'the bundle shows the case as of T, not what came later' '
 	expect_eq "$(jq -r .case.status x/manifest.json)" open &&
 	! grep -r "written after T" x && ! grep -rq "late.txt" x &&
 	expect_eq "$(jq -r ".items[].path" x/manifest.json | wc -l)" 2 &&
-	expect_eq "$(wc -l <x/findings.jsonl)" 2
+	expect_eq "$(wc -l <x/findings.jsonl)" 2 &&
+	expect_eq "$(jq -r "select(.id==2) | .status" x/findings.jsonl)" open &&
+	! grep -q "decided after T" x/findings.jsonl &&
+	grep "=HYPERLINK" x/report.md | grep -q "open" && ! grep -q false_positive x/report.md
+'
+
+test_expect_success 'a bundle as of now shows the status decided after T' '
+	fbw export 1 -o now.tar.gz >/dev/null && mkdir xn && tar -xzf now.tar.gz -C xn &&
+	expect_eq "$(jq -r "select(.id==2) | .status + \" \" + .status_reason" xn/findings.jsonl)" \
+		"false_positive decided after T"
 '
 
 test_expect_success 'custody chains recompute with jq -cS and sha256sum; the export is the last event, at T' '

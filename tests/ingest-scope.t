@@ -36,7 +36,9 @@ test_expect_success 'with the same scope it resolves the result it lost' '
 	fb ingest --scope repo-a --json b2.sarif >o &&
 	expect_eq "$(jq .resolved o)" 1 && expect_eq "$(open_count)" 4 &&
 	expect_eq "$(sql "SELECT status_reason FROM findings WHERE status='"'"'resolved'"'"'")" \
-		"absent from ingest #3 of the same scope"
+		"absent from ingest #3 of the same scope" &&
+	expect_eq "$(sql "SELECT old_status||\">\"||new_status||\" by \"||new_by FROM finding_status_log")" \
+		"open>resolved by source"
 '
 
 test_expect_success 'another scope, or another format in the same scope, resolves nothing' '

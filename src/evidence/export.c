@@ -370,8 +370,12 @@ gather(struct xport *x)
 		qsort(x->b.f, x->b.nf, sizeof(*x->b.f), cmp_finding);
 	}
 	for (i = 0; i < x->b.nf; i++) {
-		if ((rc = store_finding_show_json(x->s, x->b.f[i].id, &sj)) != 0)
+		if ((rc = store_export_finding_json(x->s, x->b.f[i].id,
+		    x->b.as_of, &sj)) != 0)
 			goto out;
+		/* The status at T, for the report too. */
+		free(x->b.f[i].status);
+		x->b.f[i].status = json_str(x, sj, "$.status");
 		/* one line per finding: SQLite's JSON has no raw newlines */
 		fb_buf_addstr(&x->findings, sj);
 		fb_buf_addch(&x->findings, '\n');

@@ -126,6 +126,62 @@ store_export_findings(struct store *s, int64_t id, int64_t as_of,
 	return rc;
 }
 
+/* json with the status and reason of one status log row; 1 if there was one. */
+static int
+status_at(struct store *s, const char *sql, int64_t id, int64_t as_of,
+    const char *json, char **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_cached(s, sql, &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_as_of(st, 2, as_of);
+	store_bind_text(st, 3, json);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*out = xstrdup((const char *)sqlite3_column_text(st, 0));
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		rc = store_sqlerr(s, "read a finding's status as of T");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_export_finding_json(struct store *s, int64_t id, int64_t as_of,
+    char **json)
+{
+	char *now = NULL;
+	int rc;
+
+	if ((rc = store_finding_show_json(s, id, &now)) != 0)
+		return rc;
+	/* The last change by T says what held at T; else the first change
+	 * after T says what it changed from; else it never changed. */
+	rc = status_at(s, "SELECT json_replace(?3,'$.status',new_status,"
+	    "'$.status_reason',new_reason) FROM finding_status_log WHERE "
+	    "finding=?1 AND at<=?2 ORDER BY at DESC, id DESC LIMIT 1", id,
+	    as_of, now, json);
+	if (rc == 0)
+		rc = status_at(s, "SELECT json_replace(?3,'$.status',old_status,"
+		    "'$.status_reason',old_reason) FROM finding_status_log "
+		    "WHERE finding=?1 AND at>?2 ORDER BY at, id LIMIT 1", id,
+		    as_of, now, json);
+	if (rc == 0) {
+		*json = now;
+		return 0;
+	}
+	free(now);
+	return rc < 0 ? rc : 0;
+}
+
 int
 store_export_evidence(struct store *s, int64_t id, int64_t as_of,
     store_evidence_cb cb, void *ctx)

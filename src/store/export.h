@@ -28,6 +28,15 @@ int store_export_case_json(struct store *s, int64_t id, int64_t as_of,
 int store_export_findings(struct store *s, int64_t id, int64_t as_of,
     int64_t **ids, size_t *n);
 
+/*
+ * A finding's JSON (as `finding show --json` prints it) with the status
+ * and status reason it had at T, from the status log: the last change
+ * by T, else the first change after T undone, else the status now.
+ * Caller frees *json.
+ */
+int store_export_finding_json(struct store *s, int64_t id, int64_t as_of,
+    char **json);
+
 /* The case's evidence items recorded by T, by id. */
 int store_export_evidence(struct store *s, int64_t id, int64_t as_of,
     store_evidence_cb cb, void *ctx);

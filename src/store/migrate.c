@@ -92,6 +92,27 @@ static const char *const migrations[] = {
 	SCHEMA_V3_CONSOLE
 	SCHEMA_V3_PLAYBOOK
 	"SELECT 1;\n",
+
+	/*
+	 * 4: every change of a finding's status, whoever made it (a person,
+	 * an ingest, a scope resolution), so an export as of T shows the
+	 * status the finding had at T.
+	 */
+	"CREATE TABLE finding_status_log(id INTEGER PRIMARY KEY,\n"
+	"  finding INTEGER NOT NULL REFERENCES findings(id),\n"
+	"  at TEXT NOT NULL,\n"
+	"  old_status TEXT NOT NULL, old_reason TEXT, old_by TEXT, old_at TEXT,\n"
+	"  new_status TEXT NOT NULL, new_reason TEXT, new_by TEXT) STRICT;\n"
+	"CREATE INDEX finding_status_log_finding ON\n"
+	"  finding_status_log(finding, at);\n"
+	"CREATE TRIGGER findings_status_log AFTER UPDATE OF status ON findings\n"
+	"  WHEN old.status IS NOT new.status BEGIN\n"
+	"  INSERT INTO finding_status_log(finding, at, old_status, old_reason,\n"
+	"  old_by, old_at, new_status, new_reason, new_by) VALUES (new.id,\n"
+	"  coalesce(new.status_at, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),\n"
+	"  old.status, old.status_reason, old.status_by, old.status_at,\n"
+	"  new.status, new.status_reason, new.status_by);\n"
+	"END;\n",
 };
 
 int
