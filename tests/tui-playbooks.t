@@ -123,4 +123,29 @@ test_expect_success 'U with the name undoes the run on both hosts' '
 	tmux_keys Q && tmux_wait_dead
 '
 
+applying() { q "SELECT count(*) FROM run_steps WHERE run_id=$1 AND state='applying'"; }
+test_expect_success 'Ctrl-C while approving stops between hosts; R finishes the run, once per host' '
+	tmux_start 160 40 "exec \"$FB_BIN\" tui playbooks" && tmux_wait "revoke-key" &&
+	tmux_keys g j j Enter && tmux_wait "playbook marker" &&
+	tmux_keys Enter && tmux_wait "delay (number) =" && tmux_type 2 && tmux_keys Enter &&
+	tmux_keys j Enter && tmux_wait "line (string) =" && tmux_type slow && tmux_keys Enter &&
+	tmux_keys j j Enter && tmux_wait "forks (number) =" && tmux_type 1 && tmux_keys Enter &&
+	tmux_wait "= 1                    hosts at once" &&
+	tmux_keys x && tmux_wait "[y/N]" && tmux_keys y &&
+	tmux_wait "Press Enter to return" && tmux_keys Enter &&
+	tmux_wait "run 4  marker  awaiting-approval" &&
+	tmux_keys A && tmux_wait "type '\''marker'\'' to confirm" &&
+	tmux_type marker && tmux_keys Enter &&
+	i=0; while [ "$(applying 4)" -lt 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done;
+	tmux_keys C-c && tmux_wait "Stopped: some hosts failed, were not reached or were not started" &&
+	tmux_keys Enter && tmux_wait "run 4  marker  interrupted" &&
+	expect_eq "$(grep -cx slow "$(fleet_dir pc-1)/srv/data/marker" "$(fleet_dir pc-2)/srv/data/marker" | cut -d: -f2 | tr -d "\n")" 10 &&
+	tmux_keys R && tmux_wait "type '\''marker'\'' to confirm" &&
+	tmux_type marker && tmux_keys Enter &&
+	tmux_wait "Press Enter to return" && tmux_keys Enter &&
+	tmux_wait "run 4  marker  done" &&
+	expect_eq "$(grep -cx slow "$(fleet_dir pc-1)/srv/data/marker" "$(fleet_dir pc-2)/srv/data/marker" | cut -d: -f2 | tr -d "\n")" 11 &&
+	tmux_keys Q && tmux_wait_dead
+'
+
 test_done
