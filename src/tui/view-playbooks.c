@@ -333,6 +333,7 @@ struct form {
 	struct tui_pager pager;
 	char *params_json;        /* the parameters as the run gets them */
 	char *params_error;
+	char *cur_help;           /* the field under the cursor, in full */
 	int width;                /* the screen's, when last read */
 	char info[48];
 };
@@ -435,8 +436,12 @@ add_field(struct form *v, int idx, const char *name, const char *type,
 	char *d = def ? xasprintf("default %s", def) : xstrdup(required ?
 	    "required" : "");
 
-	if (idx == v->cur)
+	if (idx == v->cur) {
 		v->cur_line = p->n;
+		free(v->cur_help);
+		v->cur_help = xasprintf("%s (%s%s%s): %s", name, type,
+		    *d ? ", " : "", d, help && *help ? help : "no description");
+	}
 	tui_pager_add(p, attr, "%s %-18.60s %-8s %-22.60s = %-20s %s",
 	    idx == v->cur ? ">" : " ", name, type, d, value ? value :
 	    required && def == NULL ? "(not set)" : unset, nz(help));
@@ -483,6 +488,10 @@ form_build(struct form *v)
 	    "console uses it too");
 	add_field(v, (int)pb->nparams + 2, "case", "number", NULL, 0,
 	    v->case_no, "(none)", "the case the run is journaled on");
+	/* The whole description of the field under the cursor, which a
+	 * narrow screen cuts on its line. */
+	if (v->cur_help != NULL)
+		add_wrapped(p, TUI_C_DIM, v->cur_help, v->width - 3);
 	tui_pager_add_text(p, TUI_C_NORMAL, "");
 	if (v->params_error != NULL)
 		tui_pager_add(p, TUI_C_ERROR, "  params  %s", v->params_error);
@@ -535,6 +544,7 @@ form_close(struct tui_view *tv)
 	free(v->case_no);
 	free(v->params_json);
 	free(v->params_error);
+	free(v->cur_help);
 	tui_pager_clear(&v->pager);
 	entry_clear(&v->e);
 	free(v);
