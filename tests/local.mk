@@ -52,7 +52,7 @@ SHELL_TESTS = \
 	tests/playbook-sandbox.t \
 	tests/playbook-shipped.t \
 	tests/playbook-shipped2.t \
-	tests/playbook-par.t
+	tests/playbook-par.t tests/playbook-skip.t
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) tests/fixtures tests/fleet-lib.sh tests/lib-tmux.sh
 

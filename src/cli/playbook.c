@@ -341,7 +341,8 @@ playbook_lint(int argc, char **argv)
 
 /* ---- run --------------------------------------------------------------- */
 
-enum { OPT_CASE = 256, OPT_DRY_RUN, OPT_YES, OPT_TIMEOUT, OPT_CTIMEOUT };
+enum { OPT_CASE = 256, OPT_DRY_RUN, OPT_YES, OPT_TIMEOUT, OPT_CTIMEOUT,
+    OPT_SKIP_UNREACHABLE };
 
 static int
 parse_case(const char *s, int64_t *out)
@@ -370,6 +371,7 @@ playbook_run(int argc, char **argv)
 		{ "case", required_argument, NULL, OPT_CASE },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "yes", no_argument, NULL, OPT_YES },
+		{ "skip-unreachable", no_argument, NULL, OPT_SKIP_UNREACHABLE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
 		{ "forks", required_argument, NULL, 'j' },
@@ -401,6 +403,7 @@ playbook_run(int argc, char **argv)
 			break;
 		case OPT_DRY_RUN: o.dry_run = 1; break;
 		case OPT_YES: o.yes = 1; break;
+		case OPT_SKIP_UNREACHABLE: o.skip_unreachable = 1; break;
 		case OPT_TIMEOUT: o.timeout = atoi(optarg); break;
 		case OPT_CTIMEOUT: o.connect_timeout = atoi(optarg); break;
 		case 'j':
@@ -454,6 +457,7 @@ const struct cli_command cli_cmd_playbook = {
 	"       firebreak playbook run NAME|FILE [-e NAME=VALUE]... [-l PATTERN]\n"
 	"                 [-i INVENTORY] [--case N] [--dry-run] [--yes]\n"
 	"                 [--timeout S] [--connect-timeout S] [-j N]\n"
+	"                 [--skip-unreachable]\n"
 	"\n"
 	"Playbooks are Lua files (firebreak-playbook(5)) in\n"
 	"$XDG_CONFIG_HOME/firebreak/playbooks and the shipped playbooks/.\n"
@@ -464,6 +468,9 @@ const struct cli_command cli_cmd_playbook = {
 	"The hosts of a batch run at once, at most N of them (-j N, --forks N;\n"
 	"default 10; -j 1 runs one host at a time). Ctrl-C stops starting\n"
 	"hosts (those started finish); 'firebreak run resume RUN' goes on.\n"
+	"A host that cannot be reached stops the plan; --skip-unreachable\n"
+	"tries every host first and leaves out, by name, those it cannot reach\n"
+	"(not those with a host key or login problem).\n"
 	"\n"
 	"Exit 0 done (or planned), 1 lint found errors, 4 some hosts failed or\n"
 	"interrupted, 5 awaiting approval, 6 the run stopped (script error).\n",

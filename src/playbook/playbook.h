@@ -103,6 +103,7 @@ struct pb_opts {
 	int connect_timeout;      /* seconds (10) */
 	int timeout;              /* default command timeout, 0: none */
 	int forks;                /* pairs of a batch at once (-j), 0: 10 */
+	int skip_unreachable;     /* run: leave out hosts a probe cannot reach */
 	volatile int *interrupted;
 	FILE *out;                /* plan and progress (stdout) */
 	int quiet;

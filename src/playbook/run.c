@@ -2587,6 +2587,85 @@ approve(struct eng *e, const char *sha, const char *how)
 	return commit_or_rollback(e->s, rc);
 }
 
+/*
+ * --skip-unreachable: `true` on every selected host first. Hosts that
+ * cannot be reached (refused, no route, timed out) leave the run before
+ * it is recorded: the run's pattern gains ":!HOST" for each, so its hosts,
+ * plan and approval (which selects the hosts again) are without them.
+ * Each is named on the terminal and in *left (JSON: host -> why). A host
+ * key or login failure is not unreachable: the host stays, and its checks
+ * stop the plan as before. Every probe is a remote_exec row.
+ */
+static int
+probe_hosts(struct eng *e, char **left)
+{
+	struct fleet_task *t = xcalloc(e->nhosts + 1, sizeof(*t));
+	struct fleet_opts fo;
+	struct fb_json *j = fb_json_new();
+	char *asked = xstrdup(e->pattern);
+	size_t i, kept = 0;
+	int64_t id;
+	int rc;
+
+	for (i = 0; i < e->nhosts; i++) {
+		t[i].host = inv_host(e, e->hosts[i]);
+		t[i].op = FLEET_OP_EXEC;
+		t[i].command = "true";
+	}
+	opts_init(e, &fo);
+	if (fo.jobs < e->forks)
+		fo.jobs = e->forks;
+	rc = fleet_run(t, e->nhosts, &fo);
+	if (rc == 0 && (rc = store_begin(e->s)) == 0) {
+		for (i = 0; i < e->nhosts && rc == 0; i++) {
+			struct store_remote_exec r;
+
+			remote_exec_in(e, &t[i], "true", &r);
+			rc = store_remote_exec_add(e->s, &r, &id);
+		}
+		rc = commit_or_rollback(e->s, rc);
+	}
+	fb_json_obj_begin(j);
+	for (i = 0; i < e->nhosts; i++) {
+		if (rc == 0 && (t[i].kind == FLEET_UNREACHABLE ||
+		    t[i].kind == FLEET_TIMEOUT)) {
+			char *pat;
+
+			/* A name a pattern would read as more than itself
+			 * cannot be left out by name. */
+			if (strpbrk(e->hosts[i], ":!&*?[]~") != NULL) {
+				rc = fb_err(FB_ERR_REFUSED, "cannot leave out "
+				    "'%s' by name; choose the hosts with -l",
+				    e->hosts[i]);
+				e->hosts[kept++] = e->hosts[i];
+				continue;
+			}
+			pat = xasprintf("%s:!%s", e->pattern, e->hosts[i]);
+			free(e->pattern);
+			e->pattern = pat;
+			say(e, "left out %s: %s", e->hosts[i], t[i].error ?
+			    t[i].error : fleet_kind_name(t[i].kind));
+			fb_json_kstr(j, e->hosts[i], t[i].error ? t[i].error :
+			    fleet_kind_name(t[i].kind));
+			free(e->hosts[i]);
+			continue;
+		}
+		e->hosts[kept++] = e->hosts[i];
+	}
+	fb_json_obj_end(j);
+	for (i = 0; i < e->nhosts; i++)
+		fleet_task_release(&t[i]);
+	free(t);
+	e->nhosts = kept;
+	e->hosts[kept] = NULL;
+	*left = fb_json_finish(j);
+	if (rc == 0 && kept == 0)
+		rc = fb_err(FB_ERR_REFUSED, "no host of '%s' can be "
+		    "reached", asked);
+	free(asked);
+	return rc;
+}
+
 int
 pb_run(struct store *s, const char *what, char *const *assign, size_t nassign,
     const struct pb_opts *o, int64_t *run_id, enum pb_outcome *outcome)
@@ -2594,7 +2673,7 @@ pb_run(struct store *s, const char *what, char *const *assign, size_t nassign,
 	struct eng e;
 	struct store_run_in in;
 	struct fb_json *j;
-	char *path = NULL, *hj = NULL, *plan = NULL;
+	char *path = NULL, *hj = NULL, *plan = NULL, *left = NULL;
 	char sha[FB_SHA256_HEX];
 	int rc, approval;
 
@@ -2609,6 +2688,8 @@ pb_run(struct store *s, const char *what, char *const *assign, size_t nassign,
 	e.pattern = xstrdup(o->pattern ? o->pattern : e.pb->hosts ?
 	    e.pb->hosts : "all");
 	if ((rc = select_hosts(&e)) != 0)
+		goto out;
+	if (o->skip_unreachable && (rc = probe_hosts(&e, &left)) != 0)
 		goto out;
 	e.case_id = o->case_id;
 	hj = hosts_json(&e);
@@ -2635,6 +2716,10 @@ pb_run(struct store *s, const char *what, char *const *assign, size_t nassign,
 		fb_json_raw(j, e.params);
 		fb_json_kstr(j, "pattern", e.pattern);
 		fb_json_kint(j, "hosts", (int64_t)e.nhosts);
+		if (left != NULL) {
+			fb_json_key(j, "left_out");
+			fb_json_raw(j, left);
+		}
 		fb_json_kbool(j, "dry_run", o->dry_run);
 		if (o->case_id > 0)
 			fb_json_kint(j, "case", o->case_id);
@@ -2643,10 +2728,12 @@ pb_run(struct store *s, const char *what, char *const *assign, size_t nassign,
 	}
 	if (rc == 0) {
 		char *text = xasprintf("playbook %s run %lld started on %zu "
-		    "host%s%s", e.pb->name, (long long)e.run_id, e.nhosts,
-		    e.nhosts == 1 ? "" : "s", o->dry_run ? " (dry run)" : "");
+		    "host%s%s%s", e.pb->name, (long long)e.run_id, e.nhosts,
+		    e.nhosts == 1 ? "" : "s", o->dry_run ? " (dry run)" : "",
+		    left != NULL && strcmp(left, "{}") != 0 ? ", unreachable "
+		    "hosts left out" : "");
 
-		rc = timeline(&e, "playbook_run", text, NULL);
+		rc = timeline(&e, "playbook_run", text, left);
 		free(text);
 	}
 	if ((rc = commit_or_rollback(s, rc)) != 0)
@@ -2683,6 +2770,7 @@ pb_run(struct store *s, const char *what, char *const *assign, size_t nassign,
 out:
 	free(plan);
 	free(hj);
+	free(left);
 	free(path);
 	eng_release(&e);
 	return rc;
