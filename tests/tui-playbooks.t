@@ -80,7 +80,15 @@ test_expect_success 'Enter sets a hostile value and the hosts; x runs on pc-1 on
 
 test_expect_success 'Esc goes back to the form, with the values kept' '
 	tmux_keys Escape && tmux_wait "playbook hostile" && tmux_capture >pane &&
-	expect_grep "= pc-1" pane && tmux_keys Escape && tmux_wait "revoke-key"
+	expect_grep "= pc-1" pane
+'
+
+test_expect_success 'unreachable takes stop or skip only' '
+	tmux_keys j j j Enter && tmux_wait "unreachable (stop|skip) =" &&
+	tmux_type maybe && tmux_keys Enter && tmux_wait "'"'"'maybe'"'"': stop or skip" &&
+	tmux_keys Enter && tmux_wait "unreachable (stop|skip) =" &&
+	tmux_type skip && tmux_keys Enter && tmux_wait "= skip " &&
+	tmux_keys Escape && tmux_wait "revoke-key"
 '
 
 test_expect_success 'd plans marker on every host and changes nothing' '

@@ -327,6 +327,7 @@ struct form {
 	struct field *f;
 	size_t nf;
 	char *hosts, *forks, *case_no; /* NULL: not set */
+	char *unreach;            /* "skip" or NULL (stop) */
 	int cur;                  /* field under the cursor */
 	int nfields;              /* params + hosts + case */
 	size_t cur_line;          /* its pager line */
@@ -488,6 +489,10 @@ form_build(struct form *v)
 	    "console uses it too");
 	add_field(v, (int)pb->nparams + 2, "case", "number", NULL, 0,
 	    v->case_no, "(none)", "the case the run is journaled on");
+	add_field(v, (int)pb->nparams + 3, "unreachable", "stop|skip",
+	    "stop", 0, v->unreach, "(default)", "skip: try every host "
+	    "first and leave out those that cannot be reached "
+	    "(--skip-unreachable)");
 	/* The whole description of the field under the cursor, which a
 	 * narrow screen cuts on its line. */
 	if (v->cur_help != NULL)
@@ -542,6 +547,7 @@ form_close(struct tui_view *tv)
 	free(v->hosts);
 	free(v->forks);
 	free(v->case_no);
+	free(v->unreach);
 	free(v->params_json);
 	free(v->params_error);
 	free(v->cur_help);
@@ -561,7 +567,7 @@ form_reload(struct tui *t, struct tui_view *tv)
 	entry_clear(&v->e);
 	entry_load(&v->e, path);
 	free(path);
-	v->nfields = v->e.pb ? (int)v->e.pb->nparams + 3 : 0;
+	v->nfields = v->e.pb ? (int)v->e.pb->nparams + 4 : 0;
 	if (v->cur >= v->nfields)
 		v->cur = v->nfields > 0 ? v->nfields - 1 : 0;
 	snprintf(v->info, sizeof(v->info), "%s", v->e.pb == NULL ? "broken" :
@@ -586,7 +592,16 @@ set_field(struct tui *t, struct tui_action *a, const char *reason)
 		return 0;
 	if (a->arg == (int64_t)v->e.pb->nparams)
 		slot = &v->hosts;
-	else if (a->arg == (int64_t)v->e.pb->nparams + 1 ||
+	else if (a->arg == (int64_t)v->e.pb->nparams + 3) {
+		if (ans[0] != '\0' && strcmp(ans, "skip") != 0 &&
+		    strcmp(ans, "stop") != 0) {
+			tui_message(t, 1, "'%s': stop or skip", ans);
+			return 0;
+		}
+		free(v->unreach);
+		v->unreach = strcmp(ans, "skip") == 0 ? xstrdup(ans) : NULL;
+		return 0;
+	} else if (a->arg == (int64_t)v->e.pb->nparams + 1 ||
 	    a->arg == (int64_t)v->e.pb->nparams + 2) {
 		int is_case = a->arg == (int64_t)v->e.pb->nparams + 2;
 		const char *d = is_case && ans[0] == '#' ? ans + 1 : ans;
@@ -630,6 +645,10 @@ edit_field(struct tui *t, struct form *v)
 		name = "forks";
 		type = "number";
 		init = v->forks;
+	} else if (v->cur == (int)pb->nparams + 3) {
+		name = "unreachable";
+		type = "stop|skip";
+		init = v->unreach;
 	} else {
 		name = "case";
 		type = "number";
@@ -659,6 +678,7 @@ struct form_run {
 	int64_t case_id;
 	int dry_run;
 	int forks;
+	int skip_unreachable;
 	int64_t run_id;
 };
 
@@ -674,6 +694,7 @@ form_engine(struct tui *t, void *ctx, const struct pb_opts *po, int *outcome)
 	o.case_id = r->case_id;
 	o.dry_run = r->dry_run;
 	o.forks = r->forks;
+	o.skip_unreachable = r->skip_unreachable;
 	rc = pb_run(t->store, r->path, r->assign, r->nassign, &o, &r->run_id,
 	    &out);
 	*outcome = (int)out;
@@ -701,6 +722,7 @@ start_run(struct tui *t, struct tui_action *a, const char *reason)
 	r.case_id = v->case_no ? strtoll(v->case_no, NULL, 10) : 0;
 	r.forks = v->forks ? (int)strtol(v->forks, NULL, 10) : 0;
 	t->forks = r.forks;
+	r.skip_unreachable = v->unreach != NULL;
 	r.dry_run = a->verb[0] == 'p';
 	title = xasprintf("%s", a->what);
 	rc = tui_engine(t, title, form_engine, &r, &out);
