@@ -47,6 +47,15 @@ test_expect_success 'it exports a signed bundle of case 1 that verifies' '
 # As root with sshd the demo has a loopback fleet; ./dev demo brings it up
 # again (fleet-up.sh) for the console's fleet and playbooks views.
 if [ -f "$TEST_TMP/demo/fleet/inventory" ]; then
+	test_expect_success 'the demo ran the shipped playbooks on its fleet, rollback included' '
+		for pb in snapshot-evidence quarantine-model revoke-key verify-model-integrity rollback-model; do
+			expect_eq "$(sqlite3 "$FIREBREAK_WORKSPACE/store.db" "SELECT count(*) FROM runs WHERE playbook=\"$pb\" AND state=\"done\"" )" \
+				"$([ $pb = revoke-key ] && echo 2 || echo 1)" || exit 1
+		done &&
+		for h in gpu-07 gpu-12 gpu-21; do
+			expect_eq "$(readlink "$TEST_TMP/demo/fleet/hosts/$h/srv/models/mistral-7b/current")" v2 || exit 1
+		done
+	'
 	test_expect_success 'fleet-up.sh brings the demo fleet back; stop.sh stops it' '
 		export FIREBREAK_INVENTORY="$TEST_TMP/demo/fleet/inventory" &&
 		sh "$FB_SRCDIR/tests/fixtures/demo/fleet-up.sh" "$TEST_TMP/demo" >up &&
