@@ -222,6 +222,20 @@ test_expect_success 'model register hashes the file; status changes; all audited
 	fb -w $W model ls >ls.out && expect_grep "quarantined" ls.out
 '
 
+test_expect_success 'model register of a version directory: the hash the playbooks compute on a host' '
+	mkdir -p v9/sub v9b && printf a >v9/config.json && printf b >v9/sub/shard-1 &&
+	printf c >"v9/$(printf "odd\\name\nline")" && ln -s config.json v9/link &&
+	want=$(cd v9 && find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum -- | sha256sum | cut -c1-64) &&
+	fb -w $W model register llama-ft 9 v9 >/dev/null &&
+	printf only >v9b/model.safetensors &&
+	fb -w $W model register llama-ft 10 v9b >/dev/null &&
+	fb -w $W model ls --json >models.json &&
+	expect_eq "$(jq -r "select(.version==\"9\") | .sha256" models.json)" "$want" &&
+	expect_eq "$(jq -r "select(.version==\"10\") | .sha256" models.json)" "$(sha256sum <v9b/model.safetensors | cut -c1-64)" &&
+	mkdir empty && ! fb -w $W model register llama-ft 11 empty 2>err &&
+	expect_grep "holds no regular file" err
+'
+
 test_expect_code 2 'model status refuses an unknown state' '
 	fb -w $W model status llama-ft 7 deleted
 '

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -109,8 +110,16 @@ model_register(int argc, char **argv)
 		}
 		snprintf(hex, sizeof(hex), "%s", sha);
 	} else {
+		struct stat st;
+
 		file = argv[optind + 2];
-		if ((rc = fb_sha256_file(file, hex, NULL)) != 0)
+		/* A version directory hashes as the playbooks hash it on a
+		 * host: fb_sha256_dir. */
+		if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = fb_sha256_dir(file, hex, NULL);
+		else
+			rc = fb_sha256_file(file, hex, NULL);
+		if (rc != 0)
 			return cli_fail(rc);
 		location = realpath(file, NULL);
 		if (location == NULL)
@@ -181,13 +190,15 @@ model_run(int argc, char **argv)
 const struct cli_command cli_cmd_model = {
 	"model", "the model registry: names, versions, hashes, states",
 	"usage: firebreak model ls [--json]\n"
-	"       firebreak model register NAME VERSION FILE|--sha256 H "
+	"       firebreak model register NAME VERSION FILE|DIRECTORY|--sha256 H "
 	"[--provenance TEXT]\n"
 	"       firebreak model status NAME VERSION STATE\n"
 	"\n"
 	"register records a model version by its SHA-256: of FILE (hashed\n"
-	"here; its absolute path is kept as the location), or given with\n"
-	"--sha256. STATE is one of registered, approved, quarantined,\n"
+	"here; its absolute path is kept as the location), of a version\n"
+	"DIRECTORY (its one file's hash, else the hash of its sorted\n"
+	"sha256sum listing, as the shipped playbooks compute it on a host),\n"
+	"or given with --sha256. STATE is one of registered, approved, quarantined,\n"
 	"retired. Every change is one audit row.\n",
 	model_run, 0,
 };

@@ -128,6 +128,14 @@ void fb_sha256_free(struct fb_sha256 *h);
 void fb_sha256_hex(const void *p, size_t n, char hex[FB_SHA256_HEX]);
 /* Hash a file; size is optional. Returns 0 or -FB_ERR_*. */
 int fb_sha256_file(const char *path, char hex[FB_SHA256_HEX], uint64_t *size);
+/*
+ * A model version directory's SHA-256, as the shipped playbooks compute it
+ * on a host: the one regular file's own hash when it holds one, else the
+ * hash of `find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+ * --` (GNU sha256sum lines). Symbolic links are neither followed nor
+ * counted. Bounded: 100000 files, 64 levels.
+ */
+int fb_sha256_dir(const char *dir, char hex[FB_SHA256_HEX], size_t *nfiles);
 int fb_is_sha256_hex(const char *s);
 
 /* ---- time -------------------------------------------------------------- */
