@@ -139,6 +139,19 @@ test_expect_success 'baselines survive two ingests of consecutive slices' '
 	test -s whole.state && diff -u whole.state split.state
 '
 
+test_expect_success 'a window cut by two ingests is one sighting: counts and evidence as one ingest gives' '
+	n=$(grep -n "\"time\":\"2026-11-20T07:02:[3-5]" firebreak-gateway.log | head -n 1 | cut -d: -f1) &&
+	head -n $((n - 1)) firebreak-gateway.log >c.log &&
+	tail -n +$n firebreak-gateway.log >d.log &&
+	fresh ws-cut firebreak-gateway.log &&
+	fb -w ws-cut ingest c.log >/dev/null &&
+	expect_eq "$(sql ws-cut "SELECT count(*) FROM findings WHERE rule_id=\"gateway.credential-stuffing\" AND json_extract(identity,\"\$.window\")=\"2026-11-20T07:00:00Z\"")" 1 &&
+	fb -w ws-cut ingest d.log >/dev/null &&
+	q="SELECT rule_id, json_extract(identity,\"\$.window\"), count, detail FROM findings ORDER BY 1,2" &&
+	sql ws-whole "$q" >whole.f && sql ws-cut "$q" >cut.f &&
+	test -s whole.f && diff -u whole.f cut.f
+'
+
 test_expect_success 'the second slice alone has no baseline: no extraction found' '
 	fresh ws-b firebreak-gateway.log &&
 	fb -w ws-b ingest b.log >/dev/null &&

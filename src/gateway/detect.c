@@ -11,7 +11,9 @@
  * give the findings and baselines the whole log gives.
  *
  * Rules (one finding per rule, subject and window; the fingerprint is
- * rule + subject + window start, so a re-read window is a repeat):
+ * rule + subject + window start, so a re-read window is a repeat, while a
+ * window judged at the end of one input and again when it closes in the
+ * next is one sighting, counted once):
  *   gateway.revoked-key          critical  any use at or after revocation
  *   gateway.extraction           high      volume or output tokens over
  *                                          factor x mean and mean + k sd
@@ -400,6 +402,9 @@ emit(struct run *run, struct subj *sj, const struct win *w, int rule)
 	f.raw = detail;
 	f.assets = &asset;
 	f.nassets = 1;
+	/* Reported when an earlier input ended with the window open: the
+	 * same detection, now with the whole window's counts. */
+	f.same_sighting = (w->reported & rule) != 0;
 	rc = store_finding_put(run->s, run->ingest_id, &f, &is_new);
 	if (rc == 0) {
 		if (is_new)

@@ -182,7 +182,7 @@ static const char put_sql[] =
     "coalesce(?12,'open'),CASE WHEN ?12 IS NULL THEN NULL ELSE "
     "'set by the source' END,CASE WHEN ?12 IS NULL THEN NULL ELSE 'source' "
     "END,CASE WHEN ?12 IS NULL THEN NULL ELSE ?11 END,?13,?14,?14,?15) "
-    "ON CONFLICT(fingerprint) DO UPDATE SET count=count+1,"
+    "ON CONFLICT(fingerprint) DO UPDATE SET count=count+?16,"
     "last_seen=excluded.last_seen,last_ingest=excluded.last_ingest,"
     "title=excluded.title,detail=excluded.detail,"
     "severity=excluded.severity,rule_id=excluded.rule_id,"
@@ -395,6 +395,7 @@ store_finding_put(struct store *s, int64_t ingest_id,
 	store_bind_text(st, 13, f->scope);
 	sqlite3_bind_int64(st, 14, ingest_id);
 	store_bind_text(st, 15, f->raw);
+	sqlite3_bind_int(st, 16, f->same_sighting ? 0 : 1);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return store_sqlerr(s, "store a finding");
 	fid = sqlite3_column_int64(st, 0);

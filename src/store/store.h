@@ -191,6 +191,12 @@ struct store_finding_in {
 	size_t nassets;
 	const struct store_location_in *locations;
 	size_t nlocations;
+	/*
+	 * The same sighting again (a gateway window judged when an input
+	 * ended, and judged again when it closed in the next): the finding
+	 * is updated but its count is not.
+	 */
+	int same_sighting;
 };
 /* Insert an asset (or merge its attributes); *id is its row. */
 int store_asset_put(struct store *s, const struct store_asset_in *a,
