@@ -57,6 +57,7 @@ end
 
 return {
 	name = "quarantine-model",
+	confirm = "model",
 	description = "For model M version V on the selected hosts: record the " ..
 	    "SHA-256 of the deployed files as evidence, move them to a " ..
 	    "quarantine directory with mode 000, repoint the serving link to a " ..

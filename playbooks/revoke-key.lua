@@ -58,6 +58,7 @@ end
 
 return {
 	name = "revoke-key",
+	confirm = "key",
 	description = "Revoke an API key id (16 hex digits) or an SSH key " ..
 	    "fingerprint (SHA256:...). First the blast radius: the hosts whose " ..
 	    "authorized_keys hold the SSH key (in the plan, line by line), " ..

@@ -43,6 +43,7 @@ end
 
 return {
 	name = "rollback-model",
+	confirm = "model",
 	description = "Repoint model M's serving link (ROOT/M/current) to an " ..
 	    "earlier version only after that version's files hash to what the " ..
 	    "registry (or expected_sha256, while there is no registry) says, run " ..

@@ -80,7 +80,8 @@ test_expect_code 1 'lint refuses bad declarations' '
 	expect_grep "param .mode.: type must be" out &&
 	expect_grep "the name .a. is taken" out &&
 	expect_grep "batch must be" out &&
-	expect_grep "max_fail must be" out && exit $rc
+	expect_grep "max_fail must be" out &&
+	expect_grep "confirm must name a string param" out && exit $rc
 '
 
 test_expect_code 2 'parameters are typed and declared' '

@@ -107,15 +107,18 @@ test_expect_success 'd plans marker on every host and changes nothing' '
 	expect_eq "$(marks pc-1)$(marks pc-2)" 00
 '
 
-test_expect_success 'x plans, then the run waits for approval; A with the name applies once per host' '
+test_expect_success 'x plans, then the run waits for approval; A with the line (confirm = "line") applies once per host' '
 	tmux_keys Escape && tmux_wait "playbook marker" &&
 	tmux_keys x && tmux_wait "destructive steps wait for approval)? [y/N]" &&
 	tmux_keys y && tmux_wait "Press Enter to return" &&
 	tmux_keys Enter && tmux_wait "run 3  marker  awaiting-approval" &&
 	tmux_wait "awaits approval: A approves it" &&
 	expect_eq "$(marks pc-1)$(marks pc-2)" 00 &&
-	tmux_keys A && tmux_wait "type '\''marker'\'' to confirm" &&
-	tmux_type marker && tmux_keys Enter &&
+	tmux_keys A && tmux_wait "type '\''from the console'\'' to confirm" &&
+	tmux_type marker && tmux_keys Enter && tmux_wait "not confirmed: nothing changed" &&
+	expect_eq "$(marks pc-1)$(marks pc-2)" 00 &&
+	tmux_keys A && tmux_wait "type '\''from the console'\'' to confirm" &&
+	tmux_type "from the console" && tmux_keys Enter &&
 	tmux_wait "Press Enter to return" && tmux_keys Enter &&
 	tmux_wait "run 3  marker  done" &&
 	expect_eq "$(marks pc-1)$(marks pc-2)" 11 &&
@@ -123,8 +126,8 @@ test_expect_success 'x plans, then the run waits for approval; A with the name a
 '
 
 test_expect_success 'U with the name undoes the run on both hosts' '
-	tmux_keys U && tmux_wait "type '\''marker'\'' to confirm" &&
-	tmux_type marker && tmux_keys Enter &&
+	tmux_keys U && tmux_wait "type '\''from the console'\'' to confirm" &&
+	tmux_type "from the console" && tmux_keys Enter &&
 	tmux_wait "Press Enter to return" && tmux_keys Enter &&
 	tmux_wait "run 3  marker  undone" &&
 	expect_eq "$(marks pc-1)$(marks pc-2)" 00 &&
@@ -142,14 +145,14 @@ test_expect_success 'Ctrl-C while approving stops between hosts; R finishes the 
 	tmux_keys x && tmux_wait "[y/N]" && tmux_keys y &&
 	tmux_wait "Press Enter to return" && tmux_keys Enter &&
 	tmux_wait "run 4  marker  awaiting-approval" &&
-	tmux_keys A && tmux_wait "type '\''marker'\'' to confirm" &&
-	tmux_type marker && tmux_keys Enter &&
+	tmux_keys A && tmux_wait "type '\''slow'\'' to confirm" &&
+	tmux_type slow && tmux_keys Enter &&
 	i=0; while [ "$(applying 4)" -lt 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done;
 	tmux_keys C-c && tmux_wait "Stopped: some hosts failed, were not reached or were not started" &&
 	tmux_keys Enter && tmux_wait "run 4  marker  interrupted" &&
 	expect_eq "$(grep -cx slow "$(fleet_dir pc-1)/srv/data/marker" "$(fleet_dir pc-2)/srv/data/marker" | cut -d: -f2 | tr -d "\n")" 10 &&
-	tmux_keys R && tmux_wait "type '\''marker'\'' to confirm" &&
-	tmux_type marker && tmux_keys Enter &&
+	tmux_keys R && tmux_wait "type '\''slow'\'' to confirm" &&
+	tmux_type slow && tmux_keys Enter &&
 	tmux_wait "Press Enter to return" && tmux_keys Enter &&
 	tmux_wait "run 4  marker  done" &&
 	expect_eq "$(grep -cx slow "$(fleet_dir pc-1)/srv/data/marker" "$(fleet_dir pc-2)/srv/data/marker" | cut -d: -f2 | tr -d "\n")" 11 &&

@@ -350,7 +350,7 @@ step_cb(void *ud, const char *key, size_t idx, struct fblua_ev *item)
 }
 
 static const char *const known_keys[] = {
-	"name", "description", "params", "steps", "hosts", NULL,
+	"name", "description", "params", "steps", "hosts", "confirm", NULL,
 };
 
 static int
@@ -397,6 +397,18 @@ decl_view(void *ud, struct fblua_ev *ev)
 			problem(d, "error", "params must be a table");
 		else
 			fblua_ev_foreach(ev, "params", param_cb, d);
+	}
+	pb->confirm = ev_strdup(ev, "confirm");
+	if (fblua_ev_type(ev, "confirm") != FBLUA_T_NONE) {
+		size_t k;
+
+		for (k = 0; pb->confirm != NULL && k < pb->nparams; k++)
+			if (strcmp(pb->params[k].name, pb->confirm) == 0 &&
+			    strcmp(pb->params[k].type, "string") == 0)
+				break;
+		if (pb->confirm == NULL || k == pb->nparams)
+			problem(d, "error", "confirm must name a string param "
+			    "(whose value approves the plan in the console)");
 	}
 	if (fblua_ev_type(ev, "steps") != FBLUA_T_TABLE ||
 	    fblua_ev_len(ev, "steps") == 0)
@@ -484,6 +496,7 @@ pb_free(struct playbook *pb)
 	free(pb->name);
 	free(pb->description);
 	free(pb->hosts);
+	free(pb->confirm);
 	free(pb);
 }
 

@@ -49,6 +49,8 @@ struct pb_step {
 
 struct playbook {
 	char *path, *name, *description, *hosts;
+	char *confirm;            /* the string param whose value a person
+	                             types to approve in the console, or NULL */
 	char sha256[FB_SHA256_HEX];
 	struct pb_param *params;
 	size_t nparams;

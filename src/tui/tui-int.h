@@ -45,7 +45,7 @@
 	X(VIEW_FLEET, "fleet: hosts, reachability, GPUs and tenants")      \
 	X(VIEW_RUNS, "playbook runs")                                      \
 	X(VIEW_PLAYBOOKS, "playbooks: pick one, fill in its parameters, run it") \
-	X(APPROVE, "approve the run's plan (type the playbook's name)")      \
+	X(APPROVE, "approve the run's plan (type its target, or the playbook's name)") \
 	X(RESUME, "resume an interrupted or failed run")                   \
 	X(UNDO, "undo the run's applied changes")                          \
 	X(ABORT, "abort the run")                                          \

@@ -6,7 +6,8 @@
  * plans it (a dry run) and `x` runs it: both go through pb_run, the
  * engine `firebreak playbook run` uses, on the terminal the console hands
  * over (view-runs.c), and then show the run, where destructive steps wait
- * for approval (A, typing the playbook's name), and resume, undo and
+ * for approval (A, typing the value of the param the playbook names with
+ * `confirm`, else its name), and resume, undo and
  * abort are.
  */
 #include "config.h"
@@ -516,10 +517,16 @@ form_build(struct form *v)
 		    nz(st->description));
 	}
 	tui_pager_add_text(p, TUI_C_NORMAL, "");
-	tui_pager_add(p, TUI_C_DIM, "d plans on the hosts and changes nothing "
-	    "(a dry run); x runs: %s", destructive(pb) ? "destructive steps "
-	    "wait for approval in the run's view (A, typing the playbook's "
-	    "name)" : "no step is destructive, so it applies once planned");
+	if (!destructive(pb))
+		tui_pager_add(p, TUI_C_DIM, "d plans on the hosts and changes "
+		    "nothing (a dry run); x runs: no step is destructive, so "
+		    "it applies once planned");
+	else
+		tui_pager_add(p, TUI_C_DIM, "d plans on the hosts and changes "
+		    "nothing (a dry run); x runs: destructive steps wait for "
+		    "approval in the run's view (A, typing %s%s%s)", pb->confirm ?
+		    "the value of " : "the playbook's name", pb->confirm ?
+		    pb->confirm : "", "");
 }
 
 static int
@@ -742,8 +749,14 @@ start_run(struct tui *t, struct tui_action *a, const char *reason)
 		    (long long)r.run_id);
 		break;
 	case PB_AWAITING:
-		tui_message(t, 0, "run %lld awaits approval: A approves it "
-		    "(type '%s')", (long long)r.run_id, v->e.pb->name);
+		if (v->e.pb->confirm != NULL)
+			tui_message(t, 0, "run %lld awaits approval: A approves "
+			    "it (type its %s)", (long long)r.run_id,
+			    v->e.pb->confirm);
+		else
+			tui_message(t, 0, "run %lld awaits approval: A approves "
+			    "it (type '%s')", (long long)r.run_id,
+			    v->e.pb->name);
 		break;
 	case PB_DONE:
 		tui_message(t, 0, "run %lld done", (long long)r.run_id);

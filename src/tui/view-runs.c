@@ -2,8 +2,10 @@
  * view-runs.c: playbook runs (the journal), newest first; Enter shows one
  * run's steps x hosts and its latest calls, read again whenever the store
  * changes. Actions go through the engine functions `firebreak run` uses
- * (src/playbook/playbook.h): approve (type the playbook's name), resume
- * and undo (type the playbook's name), abort (a confirmation). The engine
+ * (src/playbook/playbook.h): approve, resume and undo once the word is
+ * typed (the value of the param the playbook names with `confirm`, such
+ * as the model or the key, else the playbook's name), abort (a
+ * confirmation). The engine
  * works on the terminal as it does for the CLI — its progress, and any
  * fb.confirm question, appear there — so the console steps aside for it
  * and comes back when it is done.
@@ -18,6 +20,7 @@
 #include <term.h>
 
 #include "playbook/playbook.h"
+#include "store/export.h"
 #include "store/playbook.h"
 #include "tui/tui-int.h"
 
@@ -274,6 +277,67 @@ run_abort(struct tui *t, struct tui_action *a, const char *reason)
 	return 0;
 }
 
+struct run_src {
+	char *path, *params;
+};
+
+static int
+run_src_cb(void *ctx, const struct store_run_row *r)
+{
+	struct run_src *rs = ctx;
+
+	rs->path = r->source_path ? xstrdup(r->source_path) : NULL;
+	rs->params = r->params ? xstrdup(r->params) : NULL;
+	return 0;
+}
+
+/* Something a person can type: printable UTF-8, no control characters. */
+static int
+typeable(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 200 || !fb_utf8_valid(s, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * The word that approves, resumes or undoes a run here: the value of the
+ * param its playbook names with `confirm` (the model, the key: what the
+ * run acts on), else the playbook's name.
+ */
+static char *
+confirm_word(struct tui *t, int64_t id, const char *playbook)
+{
+	struct run_src rs = { NULL, NULL };
+	struct playbook *pb = NULL;
+	struct store_json_tool *jt = NULL;
+	char *word = NULL, *path;
+
+	if (store_run_get(t->store, id, run_src_cb, &rs) == 0 &&
+	    rs.path != NULL && rs.params != NULL &&
+	    pb_load(rs.path, NULL, "{}", NULL, NULL, &pb) == 0 &&
+	    pb->confirm != NULL && store_json_tool_new(&jt) == 0) {
+		path = xasprintf("$.\"%s\"", pb->confirm);
+		if (store_json_get(jt, rs.params, path, &word) != 0 ||
+		    word == NULL || !typeable(word)) {
+			free(word);
+			word = NULL;
+		}
+		free(path);
+	}
+	fb_err_clear();
+	store_json_tool_free(jt);
+	pb_free(pb);
+	free(rs.path);
+	free(rs.params);
+	return word != NULL ? word : xstrdup(playbook);
+}
+
 /* id, playbook, state and plan of the run the request is about. */
 static int
 run_action(struct tui *t, enum tui_req r, int64_t id, const char *playbook,
@@ -308,20 +372,20 @@ run_action(struct tui *t, enum tui_req r, int64_t id, const char *playbook,
 		a->answer = xstrdup(plan);
 		a->what = xasprintf("approve run %lld (%s, plan %.12s): it "
 		    "applies on its hosts", (long long)id, pb, plan);
-		a->confirm_word = xstrdup(playbook);
+		a->confirm_word = confirm_word(t, id, playbook);
 		a->run = run_engine;
 		break;
 	case TUI_REQ_RESUME:
 		a->verb = "resume";
 		a->what = xasprintf("resume run %lld (%s)", (long long)id, pb);
-		a->confirm_word = xstrdup(playbook);
+		a->confirm_word = confirm_word(t, id, playbook);
 		a->run = run_engine;
 		break;
 	case TUI_REQ_UNDO:
 		a->verb = "undo";
 		a->what = xasprintf("undo run %lld (%s): its undo runs on the "
 		    "hosts it applied to", (long long)id, pb);
-		a->confirm_word = xstrdup(playbook);
+		a->confirm_word = confirm_word(t, id, playbook);
 		a->run = run_engine;
 		break;
 	default:
@@ -349,6 +413,7 @@ struct run {
 	int64_t id;
 	struct tui_pager pager;
 	char *playbook, *state, *plan;
+	char *word;               /* what A, R and U want typed */
 	int last_step;
 	char info[64];
 };
@@ -394,7 +459,7 @@ run_head(void *ctx, const struct store_run_row *r)
 	if (strcmp(v->state, "awaiting-approval") == 0)
 		tui_pager_add(p, TUI_C_MEDIUM, "  A approves (type '%s'), X "
 		    "aborts; or: firebreak run approve %lld --plan %s",
-		    v->playbook, (long long)r->id, v->plan);
+		    v->word ? v->word : v->playbook, (long long)r->id, v->plan);
 	else if (strcmp(v->state, "interrupted") == 0 ||
 	    strcmp(v->state, "failed") == 0)
 		tui_pager_add(p, TUI_C_MEDIUM, "  R resumes, U undoes, X aborts; "
@@ -464,6 +529,7 @@ run_close(struct tui_view *tv)
 	free(v->playbook);
 	free(v->state);
 	free(v->plan);
+	free(v->word);
 	free(v);
 }
 
@@ -476,6 +542,14 @@ run_reload(struct tui *t, struct tui_view *tv)
 
 	tui_pager_clear(&v->pager);
 	v->last_step = -1;
+	if (v->word == NULL) {
+		/* Once: it reads the playbook file. */
+		v->word = confirm_word(t, v->id, "");
+		if (v->word[0] == '\0') {
+			free(v->word);
+			v->word = NULL;
+		}
+	}
 	if ((rc = store_run_get(t->store, v->id, run_head, v)) != 0)
 		return rc;
 	tui_pager_add_text(&v->pager, TUI_C_NORMAL, "");
