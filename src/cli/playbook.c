@@ -113,6 +113,7 @@ cli_playbook_json(struct fb_buf *b, const char *path,
 		fb_json_kstr(j, "description", pb->description);
 		fb_json_kstr(j, "sha256", pb->sha256);
 		fb_json_kstr(j, "hosts", pb->hosts);
+		fb_json_kstr(j, "confirm", pb->confirm);
 		fb_json_key(j, "params");
 		fb_json_arr_begin(j);
 		for (i = 0; i < pb->nparams; i++) {
@@ -225,6 +226,11 @@ playbook_show(int argc, char **argv)
 	cli_put_safe(stdout, path);
 	printf("\nsha256   %s\nhosts    ", pb->sha256);
 	cli_put_safe(stdout, pb->hosts ? pb->hosts : "all (or -l PATTERN)");
+	if (pb->confirm != NULL) {
+		printf("\nconfirm  the value of ");
+		cli_put_safe(stdout, pb->confirm);
+		printf(" (typed to approve in the console)");
+	}
 	printf("\n\n");
 	{
 		char *d = fb_sanitize_str(pb->description, FB_SAN_MULTILINE);
