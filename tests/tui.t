@@ -123,6 +123,18 @@ test_expect_success ': command line completes and switches views' '
 	tmux_wait "chain intact"
 '
 
+test_expect_success 'the audit view: new rows are verified as they come; Ctrl-L verifies all and finds an edit' '
+	tmux_keys 4 && tmux_wait "chain intact" &&
+	n=$(sqlite3 "$WS/store.db" "SELECT max(seq) FROM audit") &&
+	fb config set ingest.max_findings 2000001 >/dev/null &&
+	tmux_wait "head #$((n + 1)) " 5 &&
+	tmux_wait "chain intact: $((n + 1)) rows" &&
+	sqlite3 "$WS/store.db" "UPDATE audit SET actor='"'"'mallory'"'"' WHERE seq=1" &&
+	tmux_keys C-l && tmux_wait "CHAIN BROKEN at #1" &&
+	sqlite3 "$WS/store.db" "UPDATE audit SET actor=(SELECT actor FROM audit WHERE seq=2) WHERE seq=1" &&
+	tmux_keys C-l && tmux_wait "chain intact"
+'
+
 test_expect_success '? shows every key from the keymap table' '
 	tmux_keys "?" && tmux_wait "Keys" &&
 	tmux_capture >pane &&
