@@ -195,4 +195,15 @@ test_expect_success 'NO_COLOR: no colour escapes, the cursor still marked' '
 	grep -q "$(printf "\033")\[[0-9;]*3[1-7]m" esc2 && tmux_keys Q
 '
 
+test_expect_success 'G counts its row from the end: row N of N, then one up, then g' '
+	tmux_start 100 12 "exec \"$FB_BIN\" tui findings" && tmux_wait SEVERITY &&
+	i=0 m= && while [ -z "$m" ] && [ $i -lt 100 ]; do
+		m=$(tmux_capture | sed -n "1s/.*row 1 of \([0-9][0-9]*\) .*/\1/p");
+		sleep 0.1; i=$((i + 1)); done &&
+	[ "$m" -gt 12 ] &&
+	tmux_keys G && tmux_wait "row $m of $m" &&
+	tmux_keys k && tmux_wait "row $((m - 1)) of $m" &&
+	tmux_keys g && tmux_wait "row 1 of $m" && tmux_keys Q
+'
+
 test_done

@@ -33,6 +33,7 @@ tui_list_init(struct tui_list *l, const struct tui_list_ops *ops,
 	l->ops = ops;
 	l->view = v;
 	l->pos = 0;
+	l->after = -1;
 }
 
 static void
@@ -132,6 +133,7 @@ tui_list_top(struct tui *t, struct tui_list *l)
 	take_in(l, 0);
 	l->cursor = 0;
 	l->pos = 0;
+	l->after = -1;
 	return 0;
 }
 
@@ -146,6 +148,7 @@ list_bottom(struct tui *t, struct tui_list *l)
 	take_in(l, 1);
 	l->cursor = l->n > 0 ? l->n - 1 : 0;
 	l->pos = -1;
+	l->after = 0;             /* the window ends at the last row */
 	return 0;
 }
 
@@ -172,6 +175,7 @@ tui_list_reload(struct tui *t, struct tui_list *l)
 				l->cursor = i;
 		return 0;
 	}
+	l->after = -1;            /* read again: what follows may differ */
 	memset(&key, 0, sizeof(key));
 	key.id = l->rows[0].id;
 	key.num = l->rows[0].num;
@@ -231,6 +235,8 @@ append_in(struct tui_list *l)
 	}
 	for (i = 0; i < l->nin; i++)
 		rows[k++] = l->in[i];
+	if (l->after >= 0)
+		l->after = l->after > l->nin ? l->after - l->nin : 0;
 	free(l->rows);
 	free(l->in);
 	l->in = NULL;
@@ -261,6 +267,8 @@ prepend_in(struct tui_list *l)
 	l->cursor += l->nin;
 	if (l->pos >= 0)
 		l->pos = l->pos >= l->nin ? l->pos - l->nin : 0;
+	if (l->after >= 0)
+		l->after += drop;       /* rows that left the bottom */
 	free(l->rows);
 	free(l->in);
 	l->in = NULL;
@@ -353,7 +361,8 @@ move_down(struct tui *t, struct tui_list *l)
 	if (l->nin > 0) {
 		append_in(l);
 		l->cursor = l->n - 1;
-	}
+	} else
+		l->after = 0;
 	return 0;
 }
 
@@ -402,6 +411,7 @@ tui_list_request(struct tui *t, struct tui_list *l, enum tui_req r)
 			break;
 		if (l->nin == 0) {
 			l->cursor = l->n - 1;
+			l->after = 0;
 			break;
 		}
 		append_in(l);

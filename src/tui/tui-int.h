@@ -125,6 +125,7 @@ struct tui_list {
 	int nin;
 	int cursor;               /* index in rows */
 	int64_t pos;              /* absolute index of rows[0], -1 unknown */
+	int64_t after;            /* rows after the window, -1 unknown */
 	int64_t *sel;             /* selected ids, sorted */
 	size_t nsel, selcap;
 	char *fetch_err;

@@ -406,6 +406,13 @@ findings_info(struct tui_view *tv)
 	if (v->list.pos >= 0 && v->list.n > 0)
 		snprintf(pos, sizeof(pos), "row %lld of ",
 		    (long long)(v->list.pos + v->list.cursor + 1));
+	else if (v->list.after >= 0 && v->list.n > 0 && v->matching >= 0 &&
+	    v->matching <= COUNT_CAP && v->matching >= v->list.after +
+	    v->list.n)
+		/* Counted from the end (after G): the total is known. */
+		snprintf(pos, sizeof(pos), "row %lld of ", (long long)
+		    (v->matching - v->list.after - (v->list.n - v->list.cursor) +
+		    1));
 	snprintf(v->info, sizeof(v->info), "%s%s  sort:%s%s%s%s", pos, m,
 	    store_finding_sort_name(v->sort), v->asc ? "^" : "v",
 	    v->list.nsel ? "  selected:" : "", "");
