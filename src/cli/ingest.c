@@ -71,19 +71,6 @@ report(const char *path, const struct ingest_result *r, int json)
 }
 
 static int
-scope_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 1024 || !fb_utf8_valid(s, n))
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-static int
 ingest_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -105,7 +92,7 @@ ingest_run(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'L': return cli_fail(ingest_formats_print());
 		case 'S':
-			if (!scope_ok(optarg)) {
+			if (!fb_text_line(optarg, 1024)) {
 				cli_error("--scope wants 1 to 1024 bytes of "
 				    "UTF-8 text without control characters");
 				return cli_usage();

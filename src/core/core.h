@@ -167,6 +167,9 @@ void fb_sanitize(struct fb_buf *out, const char *s, size_t n, int flags);
 char *fb_sanitize_str(const char *s, int flags);
 /* 1 if s[0..n) is valid UTF-8 without NUL bytes. */
 int fb_utf8_valid(const char *s, size_t n);
+/* 1 when s is 1 to max bytes of valid UTF-8 with no control character
+ * (C0 or DEL): a name a person can type on one line. */
+int fb_text_line(const char *s, size_t max);
 /*
  * Append s with malformed UTF-8 and NUL bytes replaced by U+FFFD, and DEL
  * by del when del is not NULL.

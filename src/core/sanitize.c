@@ -164,3 +164,16 @@ fb_utf8_repair(struct fb_buf *out, const char *s, size_t n, const char *del)
 		i += len;
 	}
 }
+
+int
+fb_text_line(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max || !fb_utf8_valid(s, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}

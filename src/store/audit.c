@@ -50,8 +50,8 @@ nonempty(const char *s)
  * DEL becomes U+2421 and malformed bytes U+FFFD. Returns s or a new copy
  * in *tmp (caller frees).
  */
-static const char *
-audit_clean(const char *s, char **tmp)
+const char *
+store_text_clean(const char *s, char **tmp)
 {
 	struct fb_buf b = FB_BUF_INIT;
 	size_t n;
@@ -108,9 +108,9 @@ store_audit(struct store *s, enum store_actor_kind kind, const char *action,
 
 	if (!s->in_tx)
 		return fb_err(FB_ERR_INTERNAL, "audit row outside a transaction");
-	action = audit_clean(action, &tmp_action);
-	object = audit_clean(object, &tmp_object);
-	detail_json = audit_clean(detail_json, &tmp_detail);
+	action = store_text_clean(action, &tmp_action);
+	object = store_text_clean(object, &tmp_object);
+	detail_json = store_text_clean(detail_json, &tmp_detail);
 	if ((rc = store_audit_head(s, &seq, prev)) != 0)
 		goto out;
 	seq++;

@@ -28,28 +28,6 @@
 	"'evidence',evidence,'hash',hash,'holder',holder,'note',note,"      \
 	"'prev_hash',prev_hash,'seq',seq,'sha256',sha256,'time',time"
 
-/*
- * As in the audit chain: text that is hashed holds no DEL and no
- * malformed UTF-8, so jq and SQLite encode it alike. Returns s or a copy
- * in *tmp (caller frees).
- */
-static const char *
-clean(const char *s, char **tmp)
-{
-	struct fb_buf b = FB_BUF_INIT;
-	size_t n;
-
-	*tmp = NULL;
-	if (s == NULL)
-		return NULL;
-	n = strlen(s);
-	if (fb_utf8_valid(s, n) && memchr(s, 0x7f, n) == NULL)
-		return s;
-	fb_utf8_repair(&b, s, n, "\xe2\x90\xa1");
-	*tmp = fb_buf_detach(&b, NULL);
-	return *tmp;
-}
-
 static void
 bind_time(sqlite3_stmt *st, int i, int64_t t)
 {
@@ -76,9 +54,9 @@ store_custody_append_tx(struct store *s, const struct store_custody_in *c,
 
 	if (!s->in_tx)
 		return fb_err(FB_ERR_INTERNAL, "custody row outside a transaction");
-	action = clean(c->action, &t_action);
-	holder = clean(c->holder, &t_holder);
-	note = clean(c->note, &t_note);
+	action = store_text_clean(c->action, &t_action);
+	holder = store_text_clean(c->holder, &t_holder);
+	note = store_text_clean(c->note, &t_note);
 	if ((rc = store_cached(s, "SELECT e.blob, coalesce(e.case_id,0), "
 	    "coalesce((SELECT hash FROM custody WHERE evidence=e.id ORDER BY "
 	    "seq DESC LIMIT 1),'" ZERO_HASH "'), (SELECT coalesce(max(seq),0)+1 "

@@ -44,6 +44,12 @@ store_col_text(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
 }
+/*
+ * Text that is hashed into a chain (audit, custody) holds no DEL and no
+ * malformed UTF-8, so jq and SQLite encode it alike (audit.c). Returns s
+ * or a repaired copy in *tmp (caller frees).
+ */
+const char *store_text_clean(const char *s, char **tmp);
 /* Run a statement whose rows are single JSON texts, one callback each. */
 int store_json_rows(struct store *s, sqlite3_stmt *st, store_json_cb cb,
     void *ctx);

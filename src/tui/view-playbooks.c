@@ -323,14 +323,31 @@ struct field {
 };
 
 
+/*
+ * The run's own fields, after the parameters: what the options of
+ * `playbook run` set. A field's value is NULL when not set (its default).
+ */
+enum { RF_HOSTS, RF_FORKS, RF_CASE, RF_UNREACH, RF__N };
+static const struct {
+	const char *name, *type, *def, *unset, *help;
+} run_fields[RF__N] = {
+	{ "hosts", "pattern", "all", "(default)",
+	  "inventory hosts to run on, as -l takes them" },
+	{ "forks", "number", "10", "(default)",
+	  "hosts at once (-j); approving from the console uses it too" },
+	{ "case", "number", NULL, "(none)", "the case the run is journaled on" },
+	{ "unreachable", "stop|skip", "stop", "(default)", "skip: try every "
+	  "host first and leave out those that cannot be reached "
+	  "(--skip-unreachable)" },
+};
+
 struct form {
 	struct pb_entry e;
 	struct field *f;
 	size_t nf;
-	char *hosts, *forks, *case_no; /* NULL: not set */
-	char *unreach;            /* "skip" or NULL (stop) */
+	char *run[RF__N];         /* the run's fields, NULL: not set */
 	int cur;                  /* field under the cursor */
-	int nfields;              /* params + hosts + case */
+	int nfields;              /* params + the run's fields */
 	size_t cur_line;          /* its pager line */
 	struct tui_pager pager;
 	char *params_json;        /* the parameters as the run gets them */
@@ -481,19 +498,11 @@ form_build(struct form *v)
 		    pp->required, *field_value(v, pp->name), "(default)",
 		    pp->description);
 	}
-	add_field(v, (int)pb->nparams, "hosts", "pattern", pb->hosts ?
-	    pb->hosts : "all", 0, v->hosts, "(default)", "inventory hosts to "
-	    "run on, "
-	    "as -l takes them");
-	add_field(v, (int)pb->nparams + 1, "forks", "number", "10", 0,
-	    v->forks, "(default)", "hosts at once (-j); approving from the "
-	    "console uses it too");
-	add_field(v, (int)pb->nparams + 2, "case", "number", NULL, 0,
-	    v->case_no, "(none)", "the case the run is journaled on");
-	add_field(v, (int)pb->nparams + 3, "unreachable", "stop|skip",
-	    "stop", 0, v->unreach, "(default)", "skip: try every host "
-	    "first and leave out those that cannot be reached "
-	    "(--skip-unreachable)");
+	for (i = 0; i < RF__N; i++)
+		add_field(v, (int)(pb->nparams + i), run_fields[i].name,
+		    run_fields[i].type, i == RF_HOSTS && pb->hosts ? pb->hosts :
+		    run_fields[i].def, 0, v->run[i], run_fields[i].unset,
+		    run_fields[i].help);
 	/* The whole description of the field under the cursor, which a
 	 * narrow screen cuts on its line. */
 	if (v->cur_help != NULL)
@@ -551,10 +560,8 @@ form_close(struct tui_view *tv)
 		free(v->f[i].value);
 	}
 	free(v->f);
-	free(v->hosts);
-	free(v->forks);
-	free(v->case_no);
-	free(v->unreach);
+	for (i = 0; i < RF__N; i++)
+		free(v->run[i]);
 	free(v->params_json);
 	free(v->params_error);
 	free(v->cur_help);
@@ -574,13 +581,48 @@ form_reload(struct tui *t, struct tui_view *tv)
 	entry_clear(&v->e);
 	entry_load(&v->e, path);
 	free(path);
-	v->nfields = v->e.pb ? (int)v->e.pb->nparams + 4 : 0;
+	v->nfields = v->e.pb ? (int)v->e.pb->nparams + RF__N : 0;
 	if (v->cur >= v->nfields)
 		v->cur = v->nfields > 0 ? v->nfields - 1 : 0;
 	snprintf(v->info, sizeof(v->info), "%s", v->e.pb == NULL ? "broken" :
 	    destructive(v->e.pb) ? "destructive steps" : "no destructive step");
 	form_build(v);
 	return 0;
+}
+
+/*
+ * The answer for run field rf as it is kept ("" for the default), or NULL
+ * after saying on the status line why it cannot be.
+ */
+static const char *
+run_field_check(struct tui *t, int rf, const char *ans)
+{
+	const char *d = rf == RF_CASE && ans[0] == '#' ? ans + 1 : ans;
+	char *end;
+	long long n;
+
+	switch (rf) {
+	case RF_FORKS:
+	case RF_CASE:
+		n = strtoll(d, &end, 10);
+		if (*d != '\0' && (*d < '0' || *d > '9' || *end != '\0' ||
+		    n <= 0 || (rf == RF_FORKS && n > 1000))) {
+			tui_message(t, 1, rf == RF_CASE ? "'%s' is not a case "
+			    "number" : "'%s' is not a number of hosts from 1 "
+			    "to 1000", ans);
+			return NULL;
+		}
+		return d;
+	case RF_UNREACH:
+		if (ans[0] != '\0' && strcmp(ans, "skip") != 0 &&
+		    strcmp(ans, "stop") != 0) {
+			tui_message(t, 1, "'%s': stop or skip", ans);
+			return NULL;
+		}
+		return strcmp(ans, "skip") == 0 ? ans : "";
+	default:
+		return ans;
+	}
 }
 
 /* The answer to "NAME = ?" becomes the field's value. */
@@ -597,35 +639,15 @@ set_field(struct tui *t, struct tui_action *a, const char *reason)
 	v = t->view->data;
 	if (v->e.pb == NULL)
 		return 0;
-	if (a->arg == (int64_t)v->e.pb->nparams)
-		slot = &v->hosts;
-	else if (a->arg == (int64_t)v->e.pb->nparams + 3) {
-		if (ans[0] != '\0' && strcmp(ans, "skip") != 0 &&
-		    strcmp(ans, "stop") != 0) {
-			tui_message(t, 1, "'%s': stop or skip", ans);
-			return 0;
-		}
-		free(v->unreach);
-		v->unreach = strcmp(ans, "skip") == 0 ? xstrdup(ans) : NULL;
-		return 0;
-	} else if (a->arg == (int64_t)v->e.pb->nparams + 1 ||
-	    a->arg == (int64_t)v->e.pb->nparams + 2) {
-		int is_case = a->arg == (int64_t)v->e.pb->nparams + 2;
-		const char *d = is_case && ans[0] == '#' ? ans + 1 : ans;
-		char *end;
-		long long n = strtoll(d, &end, 10);
-
-		if (*d != '\0' && (*d < '0' || *d > '9' || *end != '\0' ||
-		    n <= 0 || (!is_case && n > 1000))) {
-			tui_message(t, 1, is_case ? "'%s' is not a case number" :
-			    "'%s' is not a number of hosts from 1 to 1000", ans);
-			return 0;
-		}
-		slot = is_case ? &v->case_no : &v->forks;
-		ans = d;
-	} else if (a->arg >= 0 && a->arg < (int64_t)v->e.pb->nparams)
+	if (a->arg >= 0 && a->arg < (int64_t)v->e.pb->nparams)
 		slot = field_value(v, v->e.pb->params[a->arg].name);
-	else
+	else if (a->arg - (int64_t)v->e.pb->nparams < RF__N) {
+		int rf = (int)(a->arg - (int64_t)v->e.pb->nparams);
+
+		if ((ans = run_field_check(t, rf, ans)) == NULL)
+			return 0;
+		slot = &v->run[rf];
+	} else
 		return 0;
 	free(*slot);
 	*slot = ans[0] != '\0' ? xstrdup(ans) : NULL;
@@ -644,22 +666,12 @@ edit_field(struct tui *t, struct form *v)
 		name = pb->params[v->cur].name;
 		type = pb->params[v->cur].type;
 		init = *field_value(v, name);
-	} else if (v->cur == (int)pb->nparams) {
-		name = "hosts";
-		type = "pattern";
-		init = v->hosts;
-	} else if (v->cur == (int)pb->nparams + 1) {
-		name = "forks";
-		type = "number";
-		init = v->forks;
-	} else if (v->cur == (int)pb->nparams + 3) {
-		name = "unreachable";
-		type = "stop|skip";
-		init = v->unreach;
 	} else {
-		name = "case";
-		type = "number";
-		init = v->case_no;
+		int rf = v->cur - (int)pb->nparams;
+
+		name = run_fields[rf].name;
+		type = run_fields[rf].type;
+		init = v->run[rf];
 	}
 	snprintf(label, sizeof(label), "%s (%s) = ", name, type);
 	a = xcalloc(1, sizeof(*a));
@@ -725,11 +737,12 @@ start_run(struct tui *t, struct tui_action *a, const char *reason)
 	memset(&r, 0, sizeof(r));
 	r.path = v->e.path;
 	r.nassign = assignments(v, &r.assign);
-	r.hosts = v->hosts;
-	r.case_id = v->case_no ? strtoll(v->case_no, NULL, 10) : 0;
-	r.forks = v->forks ? (int)strtol(v->forks, NULL, 10) : 0;
+	r.hosts = v->run[RF_HOSTS];
+	r.case_id = v->run[RF_CASE] ? strtoll(v->run[RF_CASE], NULL, 10) : 0;
+	r.forks = v->run[RF_FORKS] ? (int)strtol(v->run[RF_FORKS], NULL, 10) :
+	    0;
 	t->forks = r.forks;
-	r.skip_unreachable = v->unreach != NULL;
+	r.skip_unreachable = v->run[RF_UNREACH] != NULL;
 	r.dry_run = a->verb[0] == 'p';
 	title = xasprintf("%s", a->what);
 	rc = tui_engine(t, title, form_engine, &r, &out);
@@ -775,7 +788,8 @@ run_request_form(struct tui *t, struct form *v, enum tui_req r)
 {
 	const struct playbook *pb = v->e.pb;
 	struct tui_action *a;
-	const char *hosts = v->hosts ? v->hosts : pb->hosts ? pb->hosts : "all";
+	const char *hosts = v->run[RF_HOSTS] ? v->run[RF_HOSTS] : pb->hosts ?
+	    pb->hosts : "all";
 	char *safe = tui_safe(hosts);
 
 	if (v->params_error != NULL) {

@@ -291,20 +291,6 @@ run_src_cb(void *ctx, const struct store_run_row *r)
 	return 0;
 }
 
-/* Something a person can type: printable UTF-8, no control characters. */
-static int
-typeable(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 200 || !fb_utf8_valid(s, n))
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 /*
  * The word that approves, resumes or undoes a run here: the value of the
  * param its playbook names with `confirm` (the model, the key: what the
@@ -324,7 +310,7 @@ confirm_word(struct tui *t, int64_t id, const char *playbook)
 	    pb->confirm != NULL && store_json_tool_new(&jt) == 0) {
 		path = xasprintf("$.\"%s\"", pb->confirm);
 		if (store_json_get(jt, rs.params, path, &word) != 0 ||
-		    word == NULL || !typeable(word)) {
+		    word == NULL || !fb_text_line(word, 200)) {
 			free(word);
 			word = NULL;
 		}
